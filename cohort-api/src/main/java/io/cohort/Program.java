@@ -1,0 +1,73 @@
+package io.cohort;
+
+import java.util.Objects;
+
+/**
+ * What a worker runs as soon as it starts: a script file or a piece of code, in a kernel.
+ *
+ * <p>{@code Program.code("System.out.println(1)")} is Java; a leading {@code !} means a shell
+ * command, as in the reference ({@code Program.code("!hostname")}). {@code Program.script("train.py")}
+ * picks the kernel from the file's extension. A relative script path is found from the session's
+ * working directory.
+ */
+public record Program(Kernel kernel, String script, String code) {
+
+    public Program {
+        Objects.requireNonNull(kernel, "kernel");
+        if ((script == null) == (code == null)) {
+            throw new IllegalArgumentException("give exactly one of script or code, got "
+                    + (script == null ? "neither" : "both"));
+        }
+        if (script != null && script.isBlank()) {
+            throw new IllegalArgumentException("script must be a file path, got a blank string");
+        }
+        if (code != null && code.isBlank()) {
+            throw new IllegalArgumentException("code must not be blank");
+        }
+    }
+
+    /** Java code (statements or a class with a main method); a leading '!' makes it a shell command. */
+    public static Program code(String code) {
+        Objects.requireNonNull(code, "code");
+        if (code.startsWith("!")) {
+            return new Program(Kernel.SHELL, null, code.substring(1));
+        }
+        return new Program(Kernel.JAVA, null, code);
+    }
+
+    /** Code in the given kernel; a leading '!' still means a shell command. */
+    public static Program code(Kernel kernel, String code) {
+        Objects.requireNonNull(code, "code");
+        if (code.startsWith("!")) {
+            return new Program(Kernel.SHELL, null, code.substring(1));
+        }
+        return new Program(kernel, null, code);
+    }
+
+    /** A shell command line, run with /bin/sh -c. */
+    public static Program shell(String command) {
+        return new Program(Kernel.SHELL, null, command);
+    }
+
+    /** A script file; the kernel comes from its extension (.java, .jsh, .py, .R, .sh). */
+    public static Program script(String path) {
+        Objects.requireNonNull(path, "script");
+        return new Program(Kernel.forScript(path), path, null);
+    }
+
+    /** A script file run with the given kernel. */
+    public static Program script(Kernel kernel, String path) {
+        return new Program(kernel, path, null);
+    }
+
+    /** A short human description: the script path, or the first line of the code. */
+    public String describe() {
+        if (script != null) {
+            return script;
+        }
+        String first = code.strip().lines().findFirst().orElse("");
+        String shown = first.length() > 60 ? first.substring(0, 57) + "..." : first;
+        boolean more = code.strip().lines().count() > 1 || first.length() > 60;
+        return (kernel == Kernel.SHELL ? "!" : "") + shown + (more && !shown.endsWith("...") ? " ..." : "");
+    }
+}

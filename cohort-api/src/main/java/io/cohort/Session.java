@@ -1,0 +1,86 @@
+package io.cohort;
+
+import io.cohort.spi.SessionFactory;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.ServiceLoader;
+
+/**
+ * A session owns its workers: it launches, lists, awaits and stops them, shows their output,
+ * and stops every one of them when it closes (or when its JVM dies, however it dies).
+ *
+ * <p>Most users never open one: {@link Workers} uses the JVM's default session. Programs that
+ * want their own (tests, servers) call {@link #open(SessionOptions)}.
+ *
+ * <p>Wherever workers are named, a {@link Worker} or its id ({@code "w1"}) is accepted.
+ */
+public interface Session extends AutoCloseable {
+
+    /** A random id, unique to this session (also its workers' CDSW_MASTER_ID). */
+    String id();
+
+    /** Where the session keeps its files: one folder per worker with its output log. */
+    Path directory();
+
+    /** The directory workers start in; relative script paths are found from here. */
+    Path workingDirectory();
+
+    /** The session's address as workers see it (their CML_MASTER_IP / CDSW_MASTER_IP). */
+    String masterAddress();
+
+    /** The options it was opened with. */
+    SessionOptions options();
+
+    /**
+     * Starts {@code request.n()} workers. Everything is checked first (arguments, kernel,
+     * script, compilation, capacity): if any check fails, nothing starts and a
+     * {@link CohortException} says why. Returns one description per worker, in index order;
+     * a worker that could not start is returned with status FAILED and its reason.
+     */
+    List<Worker> launch(LaunchRequest request);
+
+    /** All workers of the session, running and ended, in launch order. */
+    List<Worker> list();
+
+    /** One worker's current description. */
+    Worker get(Object workerOrId);
+
+    /**
+     * Waits until every given worker (all, when none is given) has ended
+     * ({@code waitForCompletion}) or is running (otherwise). Wakes on the state change itself.
+     * A zero timeout waits without limit.
+     */
+    AwaitResult await(Collection<?> workersOrIds, boolean waitForCompletion, Duration timeout);
+
+    /** Stops the given workers (all, when none is given): politely, then by force after the grace period. */
+    List<Worker> stop(Collection<?> workersOrIds);
+
+    /** Everything the worker has written so far, line by line, as kept on disk. */
+    List<OutputLine> output(Object workerOrId);
+
+    /** The file holding the worker's output ("out | " / "err | " before each line). */
+    Path outputFile(Object workerOrId);
+
+    /** Stops every worker and releases everything the session holds. Idempotent. */
+    @Override
+    void close();
+
+    /** Opens a new session with default options. */
+    static Session open() {
+        return open(SessionOptions.builder().build());
+    }
+
+    /** Opens a new session. */
+    static Session open(SessionOptions options) {
+        for (SessionFactory factory : ServiceLoader.load(SessionFactory.class, Session.class.getClassLoader())) {
+            return factory.open(options);
+        }
+        for (SessionFactory factory : ServiceLoader.load(SessionFactory.class)) {
+            return factory.open(options);
+        }
+        throw new CohortException("no cohort session implementation on the class path: add cohort-core and a backend"
+                + " (cohort-local) to it, or use the cohort jar");
+    }
+}

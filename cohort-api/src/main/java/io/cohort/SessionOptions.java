@@ -1,0 +1,144 @@
+package io.cohort;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * How a session is set up. Defaults come from system properties ({@code -Dcohort.backend=local})
+ * and then environment variables ({@code COHORT_BACKEND=local}); the builder overrides both.
+ *
+ * @param home             where session directories are created (default ~/.cohort/sessions)
+ * @param workingDirectory where workers start (default: the JVM's working directory)
+ * @param backend          which backend starts workers (default "local")
+ * @param console          where worker output is printed, or null for none (default System.out)
+ * @param cpuOvercommit    how many times the machine's cores may be handed out (default 1)
+ * @param stopGrace        how long a stopped worker gets to exit before it is killed (default 5 s)
+ * @param settings         backend settings, e.g. "local.cgroups" = "off"; keys without the "cohort." prefix
+ */
+public record SessionOptions(Path home, Path workingDirectory, String backend, PrintStream console,
+                             double cpuOvercommit, Duration stopGrace, Map<String, String> settings) {
+
+    public SessionOptions {
+        Objects.requireNonNull(home, "home");
+        Objects.requireNonNull(workingDirectory, "workingDirectory");
+        Objects.requireNonNull(backend, "backend");
+        Objects.requireNonNull(stopGrace, "stopGrace");
+        settings = Map.copyOf(settings);
+    }
+
+    /** A backend setting, from the builder, then -Dcohort.KEY, then COHORT_KEY (dots as underscores). */
+    public String setting(String key, String fallback) {
+        String v = settings.get(key);
+        if (v == null) {
+            v = configured(key);
+        }
+        return v == null ? fallback : v;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    static String configured(String key) {
+        String v = System.getProperty("cohort." + key);
+        if (v == null) {
+            v = System.getenv("COHORT_" + key.toUpperCase(java.util.Locale.ROOT).replace('.', '_'));
+        }
+        return v == null || v.isBlank() ? null : v.trim();
+    }
+
+    public static final class Builder {
+        private Path home;
+        private Path workingDirectory;
+        private String backend;
+        private PrintStream console = System.out;
+        private boolean consoleSet;
+        private Double cpuOvercommit;
+        private Duration stopGrace;
+        private final Map<String, String> settings = new LinkedHashMap<>();
+
+        private Builder() {
+        }
+
+        public Builder home(Path home) {
+            this.home = Objects.requireNonNull(home, "home");
+            return this;
+        }
+
+        public Builder workingDirectory(Path dir) {
+            this.workingDirectory = Objects.requireNonNull(dir, "workingDirectory");
+            return this;
+        }
+
+        public Builder backend(String name) {
+            this.backend = Objects.requireNonNull(name, "backend");
+            return this;
+        }
+
+        /** Where worker output is printed; null prints nothing. */
+        public Builder console(PrintStream console) {
+            this.console = console;
+            this.consoleSet = true;
+            return this;
+        }
+
+        public Builder cpuOvercommit(double factor) {
+            if (!(factor >= 1) || Double.isInfinite(factor)) {
+                throw new IllegalArgumentException("cpuOvercommit must be a finite number of at least 1 (1 = no overcommit), got " + factor);
+            }
+            this.cpuOvercommit = factor;
+            return this;
+        }
+
+        public Builder stopGrace(Duration grace) {
+            if (grace.isNegative()) {
+                throw new IllegalArgumentException("stopGrace must be zero or more, got " + grace);
+            }
+            this.stopGrace = grace;
+            return this;
+        }
+
+        public Builder setting(String key, String value) {
+            settings.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value of " + key));
+            return this;
+        }
+
+        public SessionOptions build() {
+            Path h = home != null ? home : pathOr("home", Path.of(System.getProperty("user.home"), ".cohort", "sessions"));
+            Path wd = workingDirectory != null ? workingDirectory : Path.of("").toAbsolutePath();
+            String b = backend != null ? backend : orDefault(configured("backend"), "local");
+            PrintStream c = consoleSet ? console : ("off".equals(configured("console")) ? null : System.out);
+            double oc = cpuOvercommit != null ? cpuOvercommit : parse("cpuOvercommit", 1.0);
+            Duration g = stopGrace != null ? stopGrace : Duration.ofMillis((long) (parse("stopGraceSeconds", 5.0) * 1000));
+            if (oc < 1) {
+                throw new IllegalArgumentException("cohort.cpuOvercommit must be at least 1, got " + oc);
+            }
+            return new SessionOptions(h.toAbsolutePath(), wd.toAbsolutePath(), b, c, oc, g, settings);
+        }
+
+        private static Path pathOr(String key, Path fallback) {
+            String v = configured(key);
+            return v == null ? fallback : Path.of(v);
+        }
+
+        private static String orDefault(String v, String fallback) {
+            return v == null ? fallback : v;
+        }
+
+        private static double parse(String key, double fallback) {
+            String v = configured(key);
+            if (v == null) {
+                return fallback;
+            }
+            try {
+                return Double.parseDouble(v);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("cohort." + key + " must be a number, got '" + v + "'");
+            }
+        }
+    }
+}

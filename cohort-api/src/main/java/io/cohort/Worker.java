@@ -1,0 +1,71 @@
+package io.cohort;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * A snapshot of one worker: what it was given, where it runs, and how it ended.
+ * Lists and awaits return fresh snapshots; a snapshot never changes.
+ *
+ * @param id         unique within its session ("w1", "w2", ...); also its CDSW_ENGINE_ID
+ * @param sessionId  the session that launched it
+ * @param status     where it is in its life
+ * @param kernel     what runs its program
+ * @param runs       the script path or the first line of its code
+ * @param cpu        CPU cores it was given
+ * @param memoryGb   gigabytes of memory it was given
+ * @param gpus       the GPU indices it holds (CUDA_VISIBLE_DEVICES), empty when none
+ * @param ipAddress  its own address; every local worker has a distinct loopback address
+ * @param appUrl     where a web app it serves on its app port (CDSW_APP_PORT) can be reached
+ * @param pid        the process id of its program on its host, or null before it starts
+ * @param createdAt  when the session accepted it
+ * @param startedAt  when its program started, or null
+ * @param finishedAt when it ended, or null
+ * @param exitCode   its program's exit code, or null while running or if it never started
+ * @param reason     why it failed or stopped (null while running and on success)
+ * @param notes      how its limits are enforced, and where they cannot be
+ */
+public record Worker(String id, String sessionId, Status status, Kernel kernel, String runs,
+                     double cpu, double memoryGb, List<Integer> gpus, String ipAddress, String appUrl,
+                     Long pid, Instant createdAt, Instant startedAt, Instant finishedAt,
+                     Integer exitCode, String reason, List<String> notes) {
+
+    public Worker {
+        gpus = List.copyOf(gpus);
+        notes = List.copyOf(notes);
+    }
+
+    /** How long it ran: start to finish, start to now while running, or zero before it starts. */
+    public Duration duration() {
+        if (startedAt == null) {
+            return Duration.ZERO;
+        }
+        return Duration.between(startedAt, finishedAt != null ? finishedAt : Instant.now());
+    }
+
+    /** One line for a console: id, status, address, resources, program, exit. */
+    @Override
+    public String toString() {
+        StringBuilder s = new StringBuilder();
+        s.append(id).append(' ').append(status.label())
+                .append(" ip=").append(ipAddress)
+                .append(" cpu=").append(trim(cpu))
+                .append(" mem=").append(trim(memoryGb)).append("GB");
+        if (!gpus.isEmpty()) {
+            s.append(" gpus=").append(gpus);
+        }
+        s.append(' ').append(kernel).append(": ").append(runs);
+        if (exitCode != null) {
+            s.append(" exit=").append(exitCode);
+        }
+        if (reason != null) {
+            s.append(" (").append(reason).append(')');
+        }
+        return s.toString();
+    }
+
+    private static String trim(double d) {
+        return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
+    }
+}

@@ -1,0 +1,9 @@
+package io.cohort.spi;
+
+import io.cohort.Session;
+import io.cohort.SessionOptions;
+
+/** Implemented by cohort-core and found with ServiceLoader, so the API module depends on nothing. */
+public interface SessionFactory {
+    Session open(SessionOptions options);
+}

@@ -1,0 +1,14 @@
+package io.cohort.core;
+
+import io.cohort.Session;
+import io.cohort.SessionOptions;
+import io.cohort.spi.SessionFactory;
+import java.time.Clock;
+
+/** Registered with ServiceLoader so {@link Session#open} finds the core without the API depending on it. */
+public final class CohortSessionFactory implements SessionFactory {
+    @Override
+    public Session open(SessionOptions options) {
+        return new DefaultSession(options, Clock.systemUTC());
+    }
+}

@@ -1,0 +1,36 @@
+package io.cohort.core.backend;
+
+import java.time.Duration;
+
+/**
+ * How workers are started and stopped: one implementation per engine (local processes, Slurm jobs,
+ * later Kubernetes pods). The session owns worker state; a backend only reports what happens to
+ * each worker through its {@link WorkerSink}. Local backends pump pipes straight into the sink;
+ * remote ones will feed the same sink from their agents' messages over the control plane.
+ */
+public interface Backend extends AutoCloseable {
+
+    /** A short name for messages ("local", "slurm"). */
+    String name();
+
+    /** What this backend can hand out in all, for admission. */
+    Capacity capacity();
+
+    /** The session's address as this backend's workers reach it. */
+    String masterAddress();
+
+    /**
+     * Starts one worker. Reports placement, start, output lines and the exit to the sink, from any
+     * thread. A worker that cannot start is reported with {@link WorkerSink#failedToStart}; only a
+     * broken backend throws.
+     */
+    WorkerHandle start(WorkerSpec spec, WorkerSink sink);
+
+    /** Stops every worker it started (grace, then force) and releases what it holds. */
+    void close(Duration grace);
+
+    @Override
+    default void close() {
+        close(Duration.ofSeconds(2));
+    }
+}

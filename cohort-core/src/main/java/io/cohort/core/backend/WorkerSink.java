@@ -1,0 +1,26 @@
+package io.cohort.core.backend;
+
+import io.cohort.OutputLine;
+import java.util.List;
+
+/**
+ * Where a backend reports what happens to one worker. Calls for one worker come in this order:
+ * {@code placed}, {@code running}, any number of {@code output}, then one of {@code exited} or
+ * {@code failedToStart}. Every output line is reported before the exit.
+ */
+public interface WorkerSink {
+    /** Where the worker will run, the GPUs it holds, and how its limits are enforced. */
+    void placed(String ipAddress, List<Integer> gpus, List<String> notes);
+
+    /** Its program started. */
+    void running(long pid);
+
+    /** One whole line of its output. */
+    void output(OutputLine.Stream stream, String line);
+
+    /** Its program ended; {@code reason} explains an abnormal end (e.g. out of memory), else null. */
+    void exited(int exitCode, String reason);
+
+    /** It never ran. */
+    void failedToStart(String reason);
+}

@@ -1,0 +1,134 @@
+package io.cohort.core.kernel;
+
+import com.sun.source.tree.ClassTree;
+import com.sun.source.tree.CompilationUnitTree;
+import com.sun.source.tree.MethodTree;
+import com.sun.source.tree.Tree;
+import com.sun.source.util.JavacTask;
+import io.cohort.CohortException;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+import javax.tools.Diagnostic;
+import javax.tools.DiagnosticCollector;
+import javax.tools.JavaCompiler;
+import javax.tools.JavaFileObject;
+import javax.tools.StandardJavaFileManager;
+import javax.tools.ToolProvider;
+
+/**
+ * Compiles a worker's Java source once per launch, in the session, so each worker starts a plain
+ * JVM on a compiled class (about 0.03 s of class loading instead of the source launcher's 0.35 s).
+ */
+final class JavaCompilation {
+    /** Imports given to plain statements, kept on the first line so line numbers stay the user's. */
+    private static final String PRELUDE = "import java.util.*; import java.util.function.*; import java.util.stream.*;"
+            + " import java.io.*; import java.nio.file.*; import java.net.*; import java.time.*;"
+            + " import java.util.concurrent.*; public class CohortMain { public static void main(String[] args) throws Throwable { ";
+    private static final Pattern TYPE_DECLARATION = Pattern.compile(
+            "(?m)^\\s*(?:(?:public|final|abstract|sealed|static)\\s+)*(?:class|record|interface|enum)\\s+\\w+");
+
+    private JavaCompilation() {
+    }
+
+    /** Result: the directory of compiled classes and the class to run. */
+    record Compiled(Path classes, String mainClass) {
+    }
+
+    /** Compiles code: a whole compilation unit when it declares a type with main, else statements. */
+    static Compiled compileCode(String code, Path launchDir, String classPath) {
+        boolean unit = TYPE_DECLARATION.matcher(code).find() && code.contains("void main");
+        String source = unit ? code : PRELUDE + code + "\n}}\n";
+        Path file = launchDir.resolve("src").resolve(unit ? "Main.java" : "CohortMain.java");
+        write(file, source);
+        return compile(file, launchDir.resolve("classes"), classPath, unit ? "the worker's Java code" : "the worker's Java statements");
+    }
+
+    /** Compiles a .java file: its first top-level class with a main method is run, as with 'java File.java'. */
+    static Compiled compileScript(Path script, Path launchDir, String classPath) {
+        return compile(script, launchDir.resolve("classes"), classPath, "script " + script);
+    }
+
+    private static Compiled compile(Path source, Path classes, String classPath, String what) {
+        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+        if (javac == null) {
+            throw new CohortException("the java kernel needs a JDK: this JVM (" + System.getProperty("java.home")
+                    + ") has no Java compiler. Run the session on a JDK (Debian: apt-get install openjdk-17-jdk-headless)");
+        }
+        DiagnosticCollector<JavaFileObject> diagnostics = new DiagnosticCollector<>();
+        try (StandardJavaFileManager files = javac.getStandardFileManager(diagnostics, Locale.ROOT, StandardCharsets.UTF_8)) {
+            Files.createDirectories(classes);
+            List<String> options = List.of("-d", classes.toString(), "-cp", classPath, "-proc:none", "-nowarn", "-encoding", "UTF-8");
+            StringWriter out = new StringWriter();
+            JavacTask task = (JavacTask) javac.getTask(out, files, diagnostics, options, null, files.getJavaFileObjects(source));
+            Iterable<? extends CompilationUnitTree> units = task.parse();
+            boolean ok = diagnostics.getDiagnostics().stream().noneMatch(d -> d.getKind() == Diagnostic.Kind.ERROR);
+            // Read the class names before generating: code generation rewrites the trees.
+            String mainClass = ok ? mainClass(units, what) : null;
+            if (ok) {
+                task.generate();
+                ok = diagnostics.getDiagnostics().stream().noneMatch(d -> d.getKind() == Diagnostic.Kind.ERROR);
+            }
+            if (!ok) {
+                throw new CohortException(what + " does not compile:\n" + describe(diagnostics) + out);
+            }
+            return new Compiled(classes, mainClass);
+        } catch (IOException e) {
+            throw new CohortException("could not compile " + what + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String mainClass(Iterable<? extends CompilationUnitTree> units, String what) {
+        for (CompilationUnitTree unit : units) {
+            String pkg = unit.getPackageName() == null ? "" : unit.getPackageName() + ".";
+            for (Tree type : unit.getTypeDecls()) {
+                if (type instanceof ClassTree cls && hasMain(cls)) {
+                    return pkg + cls.getSimpleName();
+                }
+            }
+        }
+        throw new CohortException(what + " has no class with a 'static void main(String[] args)' method: add one,"
+                + " or give plain statements instead of a class");
+    }
+
+    private static boolean hasMain(ClassTree cls) {
+        for (Tree member : cls.getMembers()) {
+            if (member instanceof MethodTree m && m.getName().contentEquals("main")
+                    && m.getModifiers().getFlags().contains(javax.lang.model.element.Modifier.STATIC)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String describe(DiagnosticCollector<JavaFileObject> diagnostics) {
+        StringBuilder s = new StringBuilder();
+        List<Diagnostic<? extends JavaFileObject>> errors = new ArrayList<>();
+        for (Diagnostic<? extends JavaFileObject> d : diagnostics.getDiagnostics()) {
+            if (d.getKind() == Diagnostic.Kind.ERROR) {
+                errors.add(d);
+            }
+        }
+        for (Diagnostic<? extends JavaFileObject> d : errors) {
+            String file = d.getSource() == null ? "" : Path.of(d.getSource().toUri()).getFileName().toString();
+            s.append("  ").append(file.equals("CohortMain.java") ? "code" : file)
+                    .append(':').append(d.getLineNumber()).append(": ").append(d.getMessage(Locale.ROOT)).append('\n');
+        }
+        return s.toString();
+    }
+
+    private static void write(Path file, String text) {
+        try {
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, text);
+        } catch (IOException e) {
+            throw new CohortException("could not write " + file + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,184 @@
+package io.cohort.core.kernel;
+
+import io.cohort.CohortException;
+import io.cohort.Kernel;
+import io.cohort.Program;
+import io.cohort.SessionOptions;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The kernel table: turns a {@link Program} into the command line a worker runs. Everything that
+ * can fail is checked here, once per launch and before any worker starts: the interpreter exists,
+ * the script exists, the source compiles (Java) or parses (Python, R, shell).
+ */
+public final class ProgramPreparer {
+    private final SessionOptions options;
+
+    public ProgramPreparer(SessionOptions options) {
+        this.options = options;
+    }
+
+    /** Checks and prepares a program; {@code launchDir} receives generated sources and classes. */
+    public PreparedProgram prepare(Program program, Path launchDir) {
+        Path script = program.script() == null ? null : existingScript(program.script());
+        return switch (program.kernel()) {
+            case JAVA -> java(program, script, launchDir);
+            case JSHELL -> jshell(program, script, launchDir);
+            case PYTHON3 -> python(program, script, launchDir);
+            case R -> r(program, script, launchDir);
+            case SHELL -> shell(program, script);
+        };
+    }
+
+    /** The class path workers' Java code compiles and runs against: the session's, plus cohort-worker. */
+    public static String workerClassPath() {
+        Set<String> entries = new LinkedHashSet<>();
+        for (String e : System.getProperty("java.class.path", "").split(File.pathSeparator)) {
+            if (!e.isBlank()) {
+                entries.add(Path.of(e).toAbsolutePath().toString());
+            }
+        }
+        try {
+            var source = io.cohort.worker.Cohort.class.getProtectionDomain().getCodeSource();
+            if (source != null) {
+                entries.add(Path.of(source.getLocation().toURI()).toString());
+            }
+        } catch (Exception e) {
+            // The worker library is then only there if the session's class path has it.
+        }
+        return String.join(File.pathSeparator, entries);
+    }
+
+    private PreparedProgram java(Program program, Path script, Path launchDir) {
+        String classPath = workerClassPath();
+        JavaCompilation.Compiled compiled = script != null
+                ? JavaCompilation.compileScript(script, launchDir, classPath)
+                : JavaCompilation.compileCode(program.code(), launchDir, classPath);
+        String java = javaHomeTool("java");
+        String runPath = compiled.classes() + File.pathSeparator + classPath;
+        List<String> extra = splitOptions(options.setting("java.options", ""));
+        return memory -> {
+            List<String> cmd = new ArrayList<>();
+            cmd.add(java);
+            cmd.add("-Xmx" + heapMb(memory, 0.75) + "m");
+            cmd.addAll(extra);
+            cmd.add("-cp");
+            cmd.add(runPath);
+            cmd.add(compiled.mainClass());
+            return cmd;
+        };
+    }
+
+    private PreparedProgram jshell(Program program, Path script, Path launchDir) {
+        String jshell = javaHomeTool("jshell");
+        // jshell reads its input after the script; ending with /exit makes the worker end with it.
+        String body = script != null ? "/open " + script + "\n" : program.code() + "\n";
+        Path file = write(launchDir.resolve("main.jsh"), body + "/exit\n");
+        String classPath = workerClassPath();
+        return memory -> List.of(jshell, "-J-Xmx" + heapMb(memory, 0.25) + "m", "-R-Xmx" + heapMb(memory, 0.45) + "m",
+                "--class-path", classPath, "-q", "--feedback", "concise", file.toString());
+    }
+
+    private PreparedProgram python(Program program, Path script, Path launchDir) {
+        String python = Executables.resolve(options.setting("kernel.python3", "python3"), "python3", "kernel.python3", "python3");
+        Path file = script != null ? script : write(launchDir.resolve("main.py"), program.code() + "\n");
+        check(List.of(python, "-c", "import ast,sys; ast.parse(open(sys.argv[1],'rb').read(), sys.argv[1])", file.toString()),
+                "the Python " + what(program));
+        return memory -> List.of(python, "-u", file.toString());
+    }
+
+    private PreparedProgram r(Program program, Path script, Path launchDir) {
+        String rscript = Executables.resolve(options.setting("kernel.r", "Rscript"), "r", "kernel.r", "r-base-core");
+        Path file = script != null ? script : write(launchDir.resolve("main.R"), program.code() + "\n");
+        check(List.of(rscript, "--vanilla", "-e", "invisible(parse(file=commandArgs(TRUE)[1]))", file.toString()),
+                "the R " + what(program));
+        return memory -> List.of(rscript, file.toString());
+    }
+
+    private PreparedProgram shell(Program program, Path script) {
+        String sh = Executables.resolve(options.setting("kernel.shell", "/bin/sh"), "shell", "kernel.shell", "dash");
+        if (script != null) {
+            check(List.of(sh, "-n", script.toString()), "the shell " + what(program));
+            return memory -> List.of(sh, script.toString());
+        }
+        check(List.of(sh, "-n", "-c", program.code()), "the shell " + what(program));
+        return memory -> List.of(sh, "-c", program.code());
+    }
+
+    private Path existingScript(String script) {
+        Path p = options.workingDirectory().resolve(script).normalize();
+        if (!Files.isRegularFile(p)) {
+            throw new CohortException("script '" + script + "' does not exist (looked for " + p
+                    + ", relative to the session's working directory)");
+        }
+        if (!Files.isReadable(p)) {
+            throw new CohortException("script " + p + " is not readable");
+        }
+        return p;
+    }
+
+    private static String what(Program program) {
+        return program.script() != null ? "script " + program.script() : "code";
+    }
+
+    /** Runs a syntax check; a non-zero exit refuses the launch with the checker's own message. */
+    private static void check(List<String> command, String what) {
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+            byte[] out = p.getInputStream().readAllBytes();
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new CohortException("checking " + what + " took over 60 s (" + command.get(0) + ")");
+            }
+            if (p.exitValue() != 0) {
+                throw new CohortException(what + " does not parse:\n" + new String(out, StandardCharsets.UTF_8).strip());
+            }
+        } catch (IOException e) {
+            throw new CohortException("could not run " + command.get(0) + " to check " + what + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CohortException("interrupted while checking " + what, e);
+        }
+    }
+
+    private static String javaHomeTool(String tool) {
+        Path p = Path.of(System.getProperty("java.home"), "bin", tool);
+        if (!Files.isExecutable(p)) {
+            throw new CohortException("kernel " + tool + " cannot run: " + p + " does not exist. Run the session on a full JDK"
+                    + " (Debian: apt-get install openjdk-17-jdk-headless)");
+        }
+        return p.toString();
+    }
+
+    static long heapMb(long memoryBytes, double share) {
+        return Math.max(16, (long) (memoryBytes * share / (1024 * 1024)));
+    }
+
+    private static List<String> splitOptions(String s) {
+        List<String> out = new ArrayList<>();
+        for (String part : s.trim().split("\\s+")) {
+            if (!part.isEmpty()) {
+                out.add(part);
+            }
+        }
+        return out;
+    }
+
+    private static Path write(Path file, String text) {
+        try {
+            Files.createDirectories(file.getParent());
+            return Files.writeString(file, text, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new CohortException("could not write " + file + ": " + e.getMessage(), e);
+        }
+    }
+}

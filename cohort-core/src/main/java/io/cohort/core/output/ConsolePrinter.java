@@ -1,0 +1,91 @@
+package io.cohort.core.output;
+
+import io.cohort.OutputLine;
+import io.cohort.Worker;
+import io.cohort.core.WorkerEvent;
+import java.io.PrintStream;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The one writer to the session's console: whole lines, each worker's in order, prefixed with the
+ * worker's id ({@code [w1] }, or {@code [w1 err] } for stderr). Lines wait in a bounded queue, so a
+ * slow console slows the workers' pipes instead of filling the session's memory.
+ */
+public final class ConsolePrinter implements Consumer<WorkerEvent>, AutoCloseable {
+    private static final String END = "\u0000end";
+    private final PrintStream out;
+    private final BlockingQueue<String> lines = new ArrayBlockingQueue<>(8192);
+    private final Thread thread;
+
+    public ConsolePrinter(PrintStream out, String sessionId) {
+        this.out = out;
+        this.thread = new Thread(this::run, "cohort-console-" + sessionId);
+        this.thread.setDaemon(true);
+        this.thread.start();
+    }
+
+    @Override
+    public void accept(WorkerEvent event) {
+        String line = format(event);
+        if (line != null) {
+            try {
+                lines.put(line);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    static String format(WorkerEvent event) {
+        if (event instanceof WorkerEvent.Output o) {
+            OutputLine l = o.line();
+            return "[" + l.workerId() + (l.stream() == OutputLine.Stream.STDERR ? " err] " : "] ") + l.text();
+        }
+        Worker w = ((WorkerEvent.Changed) event).worker();
+        return switch (w.status()) {
+            case RUNNING -> "[" + w.id() + "] -- running on " + w.ipAddress() + " (pid " + w.pid() + ")";
+            case SUCCEEDED -> "[" + w.id() + "] -- succeeded in " + seconds(w);
+            case FAILED -> "[" + w.id() + "] -- failed" + (w.exitCode() == null ? "" : " with exit code " + w.exitCode())
+                    + ": " + w.reason();
+            case STOPPED -> "[" + w.id() + "] -- stopped: " + w.reason();
+            default -> null;
+        };
+    }
+
+    private static String seconds(Worker w) {
+        return String.format("%.2f s", w.duration().toMillis() / 1000.0);
+    }
+
+    private void run() {
+        try {
+            while (true) {
+                String line = lines.take();
+                if (line == END) {
+                    out.flush();
+                    return;
+                }
+                out.println(line);
+                if (lines.isEmpty()) {
+                    out.flush();
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Prints what is queued, then stops. */
+    @Override
+    public void close() {
+        try {
+            if (lines.offer(END, 5, TimeUnit.SECONDS)) {
+                thread.join(5000);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,235 @@
+package io.cohort.local;
+
+import io.cohort.OutputLine;
+import io.cohort.core.backend.WorkerHandle;
+import io.cohort.core.backend.WorkerSink;
+import io.cohort.core.backend.WorkerSpec;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One worker as a local process tree. Its first process starts in a session of its own (so its
+ * pid is also its process group and session id), joins its cgroups, then execs the program. Its
+ * tree is everything in its cgroups, its process group or session, or carrying its id in the
+ * environment; stopping and finishing act on the whole tree.
+ */
+final class LocalWorker implements WorkerHandle {
+    /** Joins the cgroups named by the first arguments, then execs the rest. */
+    private static final String JOIN_AND_EXEC = "n=$1; shift; while [ \"$n\" -gt 0 ]; do"
+            + " echo $$ > \"$1\" || { echo \"cohort: cannot join cgroup $1\" >&2; exit 125; }; shift; n=$((n-1)); done;"
+            + " exec \"$@\"";
+    private static final Duration LEFTOVER_GRACE = Duration.ofSeconds(1);
+
+    private final WorkerSpec spec;
+    private final WorkerSink sink;
+    private final Cgroups.Slot slot;
+    private final Guard guard;
+    private final ScheduledExecutorService timers;
+    private final Runnable onEnd;
+    private volatile Process process;
+    private volatile boolean ended;
+    private volatile String outOfMemory;
+
+    LocalWorker(WorkerSpec spec, WorkerSink sink, Cgroups.Slot slot, Guard guard, ScheduledExecutorService timers,
+                Runnable onEnd) {
+        this.spec = spec;
+        this.sink = sink;
+        this.slot = slot;
+        this.guard = guard;
+        this.timers = timers;
+        this.onEnd = onEnd;
+    }
+
+    /** Starts the process; a start that fails is reported to the sink, not thrown. */
+    void start() {
+        List<String> command = new java.util.ArrayList<>(List.of("setsid", "/bin/sh", "-c", JOIN_AND_EXEC, "cohort-worker"));
+        command.add(Integer.toString(slot.procsFiles().size()));
+        slot.procsFiles().forEach(p -> command.add(p.toString()));
+        command.addAll(spec.command());
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .directory(spec.workingDirectory().toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        builder.environment().clear();
+        builder.environment().putAll(spec.env());
+        try {
+            process = builder.start();
+        } catch (IOException e) {
+            finish();
+            sink.failedToStart("cannot start " + spec.command().get(0) + ": " + e.getMessage());
+            return;
+        }
+        guard.track(process.pid());
+        sink.running(process.pid());
+        Thread out = pump(process.getInputStream(), OutputLine.Stream.STDOUT);
+        Thread err = pump(process.getErrorStream(), OutputLine.Stream.STDERR);
+        Thread reaper = new Thread(() -> reap(out, err), "cohort-reap-" + spec.workerId());
+        reaper.setDaemon(true);
+        reaper.start();
+    }
+
+    long pid() {
+        return process == null ? -1 : process.pid();
+    }
+
+    boolean isRunning() {
+        return process != null && !ended;
+    }
+
+    long memoryLimit() {
+        return spec.memoryBytes();
+    }
+
+    private Thread pump(InputStream in, OutputLine.Stream stream) {
+        Thread t = new Thread(() -> {
+            try (in) {
+                LineSplitter.pump(in, line -> sink.output(stream, line));
+            } catch (IOException e) {
+                // The stream was closed under us after the worker ended.
+            }
+        }, "cohort-" + stream.name().toLowerCase() + "-" + spec.workerId());
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    private void reap(Thread out, Thread err) {
+        int exit;
+        try {
+            exit = process.waitFor();
+            // Nothing outlives its worker: children it left behind go too.
+            if (!members().isEmpty()) {
+                terminate(LEFTOVER_GRACE);
+            }
+            out.join(5000);
+            err.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        String reason = outOfMemory;
+        if (reason == null && exit != 0 && slot.oomKilled()) {
+            reason = String.format("out of memory: it used more than its %s limit, and the kernel's OOM killer ended it",
+                    megabytes(spec.memoryBytes()));
+        }
+        finish();
+        sink.exited(exit, reason);
+    }
+
+    private void finish() {
+        ended = true;
+        if (process != null) {
+            guard.untrack(process.pid());
+        }
+        slot.remove();
+        onEnd.run();
+    }
+
+    @Override
+    public void stop(Duration grace) {
+        if (isRunning()) {
+            terminate(grace);
+        }
+    }
+
+    /** SIGTERM to the whole tree now, SIGKILL to whatever is left after the grace period. */
+    private void terminate(Duration grace) {
+        signal(false);
+        if (grace.isZero()) {
+            kill();
+            return;
+        }
+        long deadline = System.nanoTime() + grace.toNanos();
+        // Wait on this thread when it is the reaper (short grace), else on a timer.
+        if (grace.compareTo(LEFTOVER_GRACE) <= 0 && Thread.currentThread().getName().startsWith("cohort-reap")) {
+            while (System.nanoTime() < deadline && !members().isEmpty()) {
+                pause(20);
+            }
+            kill();
+        } else {
+            timers.schedule(this::kill, grace.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** SIGKILL until nothing of the tree is left. */
+    private void kill() {
+        for (int round = 0; round < 100; round++) {
+            if (members().isEmpty()) {
+                return;
+            }
+            signal(true);
+            pause(20);
+        }
+    }
+
+    /** Called by the memory watch when the tree's resident memory passes the limit. */
+    void outOfMemory(long rssBytes) {
+        if (outOfMemory == null && isRunning()) {
+            outOfMemory = String.format("out of memory: its processes held %s, more than its %s limit (watched by RSS)",
+                    megabytes(rssBytes), megabytes(spec.memoryBytes()));
+            timers.execute(this::kill);
+        }
+    }
+
+    private void signal(boolean force) {
+        for (long pid : members()) {
+            ProcessHandle.of(pid).ifPresent(h -> {
+                if (force) {
+                    h.destroyForcibly();
+                } else {
+                    h.destroy();
+                }
+            });
+        }
+    }
+
+    /** Every live process of this worker's tree. */
+    Set<Long> members() {
+        Set<Long> pids = new TreeSet<>(slot.pids());
+        if (process == null) {
+            return pids;
+        }
+        long root = process.pid();
+        String sessionMark = "COHORT_SESSION_ID=" + spec.sessionId();
+        String workerMark = "COHORT_WORKER_ID=" + spec.workerId();
+        for (ProcTable.Entry e : ProcTable.read()) {
+            if (e.session() == root || e.processGroup() == root
+                    || (ProcTable.hasVariable(e.pid(), workerMark) && ProcTable.hasVariable(e.pid(), sessionMark))) {
+                pids.add(e.pid());
+            }
+        }
+        pids.remove(ProcessHandle.current().pid());
+        pids.removeIf(p -> ProcessHandle.of(p).isEmpty());
+        return pids;
+    }
+
+    /** Resident memory of the tree's process group and session. */
+    long residentBytes(List<ProcTable.Entry> table) {
+        long root = pid();
+        long sum = 0;
+        for (ProcTable.Entry e : table) {
+            if (e.session() == root || e.processGroup() == root) {
+                sum += e.rssBytes();
+            }
+        }
+        return sum;
+    }
+
+    static String megabytes(long bytes) {
+        return (bytes / (1024 * 1024)) + " MB";
+    }
+
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
