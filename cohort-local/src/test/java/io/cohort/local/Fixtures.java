@@ -1,0 +1,56 @@
+package io.cohort.local;
+
+import io.cohort.Session;
+import io.cohort.SessionOptions;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/** Opens real sessions for tests, with their console captured, and counts their processes. */
+final class Fixtures {
+    private Fixtures() {
+    }
+
+    /** A console that tests can read while workers write to it. */
+    static final class Console {
+        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        final PrintStream stream = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+
+        String text() {
+            synchronized (stream) {
+                return bytes.toString(StandardCharsets.UTF_8);
+            }
+        }
+
+        List<String> lines() {
+            return text().lines().toList();
+        }
+    }
+
+    static SessionOptions.Builder options(Path home, Console console) {
+        return SessionOptions.builder()
+                .home(home)
+                .console(console.stream)
+                .stopGrace(Duration.ofSeconds(2))
+                .cpuOvercommit(64);
+    }
+
+    static Session open(Path home, Console console) {
+        return Session.open(options(home, console).build());
+    }
+
+    /** Live processes (not zombies) whose environment carries the session's id. */
+    static List<Long> survivors(String sessionId) {
+        String mark = "COHORT_SESSION_ID=" + sessionId;
+        return ProcTable.read().stream().map(ProcTable.Entry::pid)
+                .filter(pid -> ProcTable.hasVariable(pid, mark)).toList();
+    }
+
+    /** Java source for a class path entry list of this test JVM, for child JVMs. */
+    static String classPath() {
+        return System.getProperty("java.class.path");
+    }
+}
