@@ -1,0 +1,29 @@
+package io.cohort.cli;
+
+import io.cohort.examples.HelloExample;
+import io.cohort.examples.SocketsExample;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.util.List;
+
+/** {@code cohort demo}: the examples, on local workers. */
+final class DemoCommand {
+    private DemoCommand() {
+    }
+
+    static int run(List<String> args, PrintStream out) {
+        String which = args.isEmpty() ? "sockets" : args.get(0);
+        String[] rest = args.isEmpty() ? new String[0] : args.subList(1, args.size()).toArray(String[]::new);
+        try {
+            switch (which) {
+                case "sockets" -> SocketsExample.main(rest);
+                case "hello" -> HelloExample.main(rest);
+                default -> throw new Main.UsageException("unknown demo '" + which + "'; choose sockets or hello");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return 0;
+    }
+}
