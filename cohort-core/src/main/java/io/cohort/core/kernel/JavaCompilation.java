@@ -34,6 +34,9 @@ final class JavaCompilation {
     private static final Pattern TYPE_DECLARATION = Pattern.compile(
             "(?m)^\\s*(?:(?:public|final|abstract|sealed|static)\\s+)*(?:class|record|interface|enum)\\s+\\w+");
 
+    private static final Pattern PUBLIC_TYPE = Pattern.compile(
+            "(?m)^\\s*public\\s+(?:(?:final|abstract|sealed|static)\\s+)*(?:class|record|interface|enum)\\s+(\\w+)");
+
     private JavaCompilation() {
     }
 
@@ -45,7 +48,10 @@ final class JavaCompilation {
     static Compiled compileCode(String code, Path launchDir, String classPath) {
         boolean unit = TYPE_DECLARATION.matcher(code).find() && code.contains("void main");
         String source = unit ? code : PRELUDE + code + "\n}}\n";
-        Path file = launchDir.resolve("src").resolve(unit ? "Main.java" : "CohortMain.java");
+        // javac wants a public class in a file of its name.
+        java.util.regex.Matcher publicType = PUBLIC_TYPE.matcher(code);
+        String fileName = !unit ? "CohortMain.java" : publicType.find() ? publicType.group(1) + ".java" : "Main.java";
+        Path file = launchDir.resolve("src").resolve(fileName);
         write(file, source);
         return compile(file, launchDir.resolve("classes"), classPath, unit ? "the worker's Java code" : "the worker's Java statements");
     }

@@ -85,7 +85,7 @@ public final class ProgramPreparer {
         Path file = write(launchDir.resolve("main.jsh"), body + "/exit\n");
         String classPath = workerClassPath();
         return memory -> List.of(jshell, "-J-Xmx" + heapMb(memory, 0.25) + "m", "-R-Xmx" + heapMb(memory, 0.45) + "m",
-                "--class-path", classPath, "-q", "--feedback", "concise", file.toString());
+                "--class-path", classPath, "--feedback", "silent", file.toString());
     }
 
     private PreparedProgram python(Program program, Path script, Path launchDir) {

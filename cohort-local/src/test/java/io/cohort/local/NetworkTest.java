@@ -1,0 +1,105 @@
+package io.cohort.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.cohort.AwaitResult;
+import io.cohort.Kernel;
+import io.cohort.LaunchRequest;
+import io.cohort.OutputLine;
+import io.cohort.Program;
+import io.cohort.Session;
+import io.cohort.Worker;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What a worker sees of the network: the session's address, its own, and the reference's variables. */
+class NetworkTest {
+    @TempDir
+    Path home;
+    Fixtures.Console console = new Fixtures.Console();
+    Session session;
+
+    @BeforeEach
+    void open() {
+        session = Fixtures.open(home, console);
+    }
+
+    @AfterEach
+    void close() {
+        session.close();
+    }
+
+    @Test
+    void workersGetTheReferencesVariablesTheirOwnAddressAndTheUsersEnv() {
+        List<Worker> ws = session.launch(LaunchRequest.builder().n(2).cpu(0.2).memoryGb(0.2)
+                .program(Program.shell("env")).env("LEARNING_RATE", "0.1").build());
+        session.await(ws, true, Duration.ofSeconds(30));
+
+        for (Worker w : session.list()) {
+            Map<String, String> env = session.output(w).stream().map(OutputLine::text).filter(l -> l.contains("="))
+                    .collect(Collectors.toMap(l -> l.substring(0, l.indexOf('=')), l -> l.substring(l.indexOf('=') + 1), (a, b) -> b));
+            assertThat(env).containsEntry("CML_MASTER_IP", session.masterAddress())
+                    .containsEntry("CDSW_MASTER_IP", session.masterAddress())
+                    .containsEntry("CDSW_MASTER_ID", session.id())
+                    .containsEntry("CDSW_ENGINE_ID", w.id())
+                    .containsEntry("CDSW_ENGINE_TYPE", "worker")
+                    .containsEntry("CDSW_IP_ADDRESS", w.ipAddress())
+                    .containsEntry("CDSW_APP_PORT", "8080")
+                    .containsEntry("LEARNING_RATE", "0.1");
+            assertThat(w.appUrl()).isEqualTo("http://" + w.ipAddress() + ":8080/");
+        }
+        assertThat(session.list()).extracting(Worker::ipAddress).doesNotHaveDuplicates()
+                .allMatch(ip -> ip.startsWith("127.") && !ip.equals("127.0.0.1"));
+    }
+
+    @Test
+    void blankProxyVariablesAreNotPassedOn() {
+        // The session's own environment cannot be changed from Java, so check the rule directly.
+        Map<String, String> env = io.cohort.core.WorkerEnvironment.build(
+                Map.of("http_proxy", "", "HTTPS_PROXY", " ", "no_proxy", "localhost", "CDSW_ENGINE_ID", "parent", "PATH", "/bin"),
+                "s1", "/tmp/s1", "127.0.0.1", "w1", 0, 1, 1, Map.of());
+
+        assertThat(env).doesNotContainKeys("http_proxy", "HTTPS_PROXY")
+                .containsEntry("no_proxy", "localhost")
+                .containsEntry("CDSW_ENGINE_ID", "w1")
+                .containsEntry("PATH", "/bin");
+    }
+
+    @Test
+    void twoWorkersListenOnTheSamePortEachOnItsOwnAddress() throws Exception {
+        String server = """
+                import os, socket
+                s = socket.socket()
+                s.bind((os.environ['CDSW_IP_ADDRESS'], int(os.environ['CDSW_APP_PORT'])))
+                s.listen(1)
+                print('listening', flush=True)
+                c, _ = s.accept()
+                c.sendall(('I am ' + os.environ['CDSW_ENGINE_ID'] + '\\n').encode())
+                c.close()
+                """;
+        List<Worker> ws = session.launch(LaunchRequest.of(2, 0.2, 0.2, Program.code(Kernel.PYTHON3, server)));
+        await().atMost(Duration.ofSeconds(30)).until(() ->
+                ws.stream().allMatch(w -> session.output(w).stream().anyMatch(l -> l.text().equals("listening"))));
+
+        for (Worker w : ws) {
+            try (Socket s = new Socket(w.ipAddress(), 8080);
+                 BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8))) {
+                assertThat(in.readLine()).isEqualTo("I am " + w.id());
+            }
+        }
+        AwaitResult r = session.await(ws, true, Duration.ofSeconds(30));
+        assertThat(r.failures()).isEmpty();
+    }
+}
