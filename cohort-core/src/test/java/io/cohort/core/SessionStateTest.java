@@ -1,0 +1,197 @@
+package io.cohort.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.cohort.AwaitResult;
+import io.cohort.CohortException;
+import io.cohort.LaunchRequest;
+import io.cohort.OutputLine;
+import io.cohort.Program;
+import io.cohort.Session;
+import io.cohort.SessionOptions;
+import io.cohort.Status;
+import io.cohort.Worker;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The session's state machine, awaits and admission, over a backend the test drives by hand. */
+class SessionStateTest {
+    @TempDir
+    Path home;
+    ByteArrayOutputStream console = new ByteArrayOutputStream();
+    Session session;
+    ScriptedBackend backend;
+
+    @BeforeEach
+    void open() {
+        session = Session.open(SessionOptions.builder().home(home).backend("scripted")
+                .console(new PrintStream(console, true, StandardCharsets.UTF_8)).stopGrace(Duration.ofSeconds(3)).build());
+        backend = ScriptedBackend.OPEN.get(session.id());
+    }
+
+    @AfterEach
+    void close() {
+        backend.holdStops = false;
+        session.close();
+        assertThat(backend.closed).isTrue();
+    }
+
+    private List<Worker> launch(int n) {
+        return session.launch(LaunchRequest.of(n, 1, 1, Program.shell("true")));
+    }
+
+    @Test
+    void aWorkerMovesThroughItsStatusesAndKeepsItsTimes() {
+        Worker w = launch(1).get(0);
+        assertThat(w.status()).isEqualTo(Status.STARTING);
+        assertThat(w.ipAddress()).isEqualTo("10.0.0.1");
+        assertThat(w.notes()).containsExactly("scripted");
+
+        backend.sink("w1").running(4242);
+        assertThat(session.get("w1").status()).isEqualTo(Status.RUNNING);
+        assertThat(session.get("w1").pid()).isEqualTo(4242L);
+
+        backend.sink("w1").output(OutputLine.Stream.STDOUT, "hello");
+        backend.sink("w1").exited(0, null);
+        Worker end = session.get("w1");
+        assertThat(end.status()).isEqualTo(Status.SUCCEEDED);
+        assertThat(end.exitCode()).isZero();
+        assertThat(end.reason()).isNull();
+        assertThat(end.finishedAt()).isAfterOrEqualTo(end.startedAt());
+        assertThat(session.output("w1")).containsExactly(new OutputLine("w1", OutputLine.Stream.STDOUT, "hello"));
+
+        // An ended worker never changes again.
+        backend.sink("w1").running(1);
+        backend.sink("w1").exited(9, "late");
+        assertThat(session.get("w1")).isEqualTo(end);
+    }
+
+    @Test
+    void theEnvironmentCarriesTheReferencesNamesAndTheBackendsMasterAddress() {
+        session.launch(LaunchRequest.builder().n(2).cpu(0.5).memoryGb(0.5).code("!true").env("K", "V").build());
+
+        Map<String, String> env = backend.specs.get("w2").env();
+        assertThat(env).containsEntry("CML_MASTER_IP", "10.9.8.7").containsEntry("CDSW_ENGINE_ID", "w2")
+                .containsEntry("COHORT_WORKER_INDEX", "1").containsEntry("K", "V")
+                .containsEntry("CDSW_MEMORY_MB", "512").containsEntry("CDSW_CPU_MILLICORES", "500");
+        assertThat(backend.specs.get("w2").memoryBytes()).isEqualTo(512L << 20);
+    }
+
+    @Test
+    void awaitWakesOnTheStateChangeItself() throws Exception {
+        launch(2);
+        CompletableFuture<AwaitResult> waiting = CompletableFuture.supplyAsync(
+                () -> session.await(List.of(), true, Duration.ZERO));
+        backend.sink("w1").running(1);
+        backend.sink("w1").exited(0, null);
+        assertThat(waiting).isNotDone();
+
+        backend.sink("w2").running(2);
+        backend.sink("w2").exited(1, null);
+
+        AwaitResult r = waiting.get(10, TimeUnit.SECONDS);
+        assertThat(r.workers()).extracting(Worker::id).containsExactly("w1");
+        assertThat(r.failures()).extracting(Worker::id).containsExactly("w2");
+        assertThat(r.failures().get(0).reason()).isEqualTo("exited with code 1");
+    }
+
+    @Test
+    void awaitForRunningCountsSucceededAsReachedAndFailedAsFailure() {
+        launch(3);
+        backend.sink("w1").running(1);
+        backend.sink("w2").running(2);
+        backend.sink("w2").exited(0, null);
+        backend.sink("w3").failedToStart("no room on the scripted cluster");
+
+        AwaitResult r = session.await(List.of(), false, Duration.ofSeconds(10));
+
+        assertThat(r.workers()).extracting(Worker::id).containsExactly("w1", "w2");
+        assertThat(r.failures()).extracting(Worker::reason).containsExactly("no room on the scripted cluster");
+    }
+
+    @Test
+    void stopAsksTheBackendWithTheGracePeriodAndEndsAsStopped() throws Exception {
+        launch(1);
+        backend.sink("w1").running(1);
+        backend.holdStops = true;
+        CompletableFuture<List<Worker>> stopping = CompletableFuture.supplyAsync(() -> session.stop(List.of("w1")));
+        org.awaitility.Awaitility.await().until(() -> backend.stops.containsKey("w1"));
+        assertThat(backend.stops.get("w1")).isEqualTo(Duration.ofSeconds(3));
+
+        backend.sink("w1").exited(143, null);
+
+        Worker w = stopping.get(10, TimeUnit.SECONDS).get(0);
+        assertThat(w.status()).isEqualTo(Status.STOPPED);
+        assertThat(w.reason()).isEqualTo("stopped by the user");
+        assertThat(w.exitCode()).isEqualTo(143);
+    }
+
+    @Test
+    void aStoppedWorkerThatRanOutOfMemoryReportsTheMemory() {
+        launch(1);
+        backend.sink("w1").running(1);
+        backend.sink("w1").exited(137, "out of memory: too big");
+
+        assertThat(session.get("w1").status()).isEqualTo(Status.FAILED);
+        assertThat(session.get("w1").reason()).isEqualTo("out of memory: too big");
+    }
+
+    @Test
+    void aBackendThatThrowsFailsTheWorkerWithTheReasonAndGivesItsShareBack() {
+        List<Worker> ws = session.launch(LaunchRequest.builder().n(4).cpu(1).memoryGb(1).code("!true").env("BREAK_BACKEND", "1").build());
+
+        assertThat(ws).extracting(Worker::status).containsOnly(Status.FAILED);
+        assertThat(ws.get(0).reason()).isEqualTo("the scripted backend could not start it: the scripted cluster is down");
+        // The 4 cores are free again.
+        assertThat(launch(4)).hasSize(4);
+    }
+
+    @Test
+    void admissionCountsWhatRunningWorkersHoldAndGivesItBackWhenTheyEnd() {
+        launch(3);
+        assertThatThrownBy(() -> launch(2))
+                .isInstanceOf(CohortException.class)
+                .hasMessage("cannot launch 2 workers with 1 CPU each: that needs 2 cores, and the scripted cluster has 4"
+                        + " (x1 overcommit = 4), of which 3 are held by running workers. Ask for fewer or smaller workers,"
+                        + " stop some, or raise -Dcohort.cpuOvercommit");
+        assertThat(session.list()).hasSize(3);
+
+        backend.sink("w1").exited(0, null);
+
+        assertThat(launch(1)).hasSize(1);
+    }
+
+    @Test
+    void theConsoleShowsLinesAndEndsPrefixedByWorker() {
+        launch(1);
+        backend.sink("w1").running(7);
+        backend.sink("w1").output(OutputLine.Stream.STDOUT, "out line");
+        backend.sink("w1").output(OutputLine.Stream.STDERR, "err line");
+        backend.sink("w1").exited(2, null);
+        session.close();
+
+        assertThat(console.toString(StandardCharsets.UTF_8).lines()).containsExactly(
+                "[w1] -- running on 10.0.0.1 (pid 7)",
+                "[w1] out line",
+                "[w1 err] err line",
+                "[w1] -- failed with exit code 2: exited with code 2");
+    }
+
+    @Test
+    void anUnknownBackendIsNamedWithTheAvailableOnes() {
+        assertThatThrownBy(() -> Session.open(SessionOptions.builder().home(home).backend("kubernetes").build()))
+                .hasMessageContaining("no backend named 'kubernetes'").hasMessageContaining("scripted");
+    }
+}
