@@ -63,6 +63,21 @@ public interface Session extends AutoCloseable {
     /** The file holding the worker's output ("out | " / "err | " before each line). */
     Path outputFile(Object workerOrId);
 
+    /** The named queue, created on first use with default options. */
+    WorkQueue queue(String name);
+
+    /** The named queue, created on first use with these options (later calls may not change them). */
+    WorkQueue queue(String name, QueueOptions options);
+
+    /** The results workers stored. */
+    Results results();
+
+    /** The snapshots workers saved. */
+    Snapshots snapshots();
+
+    /** The base URL of the session's HTTP control plane (workers get it as COHORT_API). */
+    String controlPlaneUrl();
+
     /** Stops every worker and releases everything the session holds. Idempotent. */
     @Override
     void close();
@@ -74,11 +89,24 @@ public interface Session extends AutoCloseable {
 
     /** Opens a new session. */
     static Session open(SessionOptions options) {
+        return factory().open(options);
+    }
+
+    /**
+     * Reopens the session whose directory is given, after a crash or a normal end: its queues,
+     * results and snapshots come back, and items that were in flight are put back on their queues.
+     * Workers are not restarted; launch them again (or use {@code cohort resume DIR}).
+     */
+    static Session resume(Path sessionDirectory, SessionOptions options) {
+        return factory().resume(sessionDirectory, options);
+    }
+
+    private static SessionFactory factory() {
         for (SessionFactory factory : ServiceLoader.load(SessionFactory.class, Session.class.getClassLoader())) {
-            return factory.open(options);
+            return factory;
         }
         for (SessionFactory factory : ServiceLoader.load(SessionFactory.class)) {
-            return factory.open(options);
+            return factory;
         }
         throw new CohortException("no cohort session implementation on the class path: add cohort-core and a backend"
                 + " (cohort-local) to it, or use the cohort jar");

@@ -6,4 +6,6 @@ import io.cohort.SessionOptions;
 /** Implemented by cohort-core and found with ServiceLoader, so the API module depends on nothing. */
 public interface SessionFactory {
     Session open(SessionOptions options);
+
+    Session resume(java.nio.file.Path sessionDirectory, SessionOptions options);
 }

@@ -9,6 +9,11 @@ import java.time.Clock;
 public final class CohortSessionFactory implements SessionFactory {
     @Override
     public Session open(SessionOptions options) {
-        return new DefaultSession(options, Clock.systemUTC());
+        return new DefaultSession(options, Clock.systemUTC(), null);
+    }
+
+    @Override
+    public Session resume(java.nio.file.Path sessionDirectory, SessionOptions options) {
+        return new DefaultSession(options, Clock.systemUTC(), sessionDirectory);
     }
 }

@@ -4,7 +4,11 @@ import io.cohort.AwaitResult;
 import io.cohort.CohortException;
 import io.cohort.LaunchRequest;
 import io.cohort.OutputLine;
+import io.cohort.QueueOptions;
+import io.cohort.Results;
 import io.cohort.Session;
+import io.cohort.Snapshots;
+import io.cohort.WorkQueue;
 import io.cohort.SessionOptions;
 import io.cohort.Status;
 import io.cohort.Worker;
@@ -17,10 +21,15 @@ import io.cohort.core.kernel.PreparedProgram;
 import io.cohort.core.kernel.ProgramPreparer;
 import io.cohort.core.output.ConsolePrinter;
 import io.cohort.core.output.OutputLog;
+import io.cohort.core.queue.SessionQueue;
+import io.cohort.core.store.Durability;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Instant;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -43,6 +52,7 @@ final class DefaultSession implements Session {
     private final Backend backend;
     private final Admission admission;
     private final ProgramPreparer preparer;
+    private final SessionHub hub;
     private final Map<String, WorkerHandle> handles = new ConcurrentHashMap<>();
     private final Map<String, String> stopReasons = new ConcurrentHashMap<>();
     private final Thread shutdownHook;
@@ -51,10 +61,15 @@ final class DefaultSession implements Session {
     private int workerCount;
     private volatile boolean closed;
 
-    DefaultSession(SessionOptions options, Clock clock) {
-        this.id = newId();
+    /** Opens a new session, or, when {@code resumeFrom} is given, reopens that session's directory. */
+    DefaultSession(SessionOptions options, Clock clock, Path resumeFrom) {
+        if (resumeFrom != null && !Files.isRegularFile(resumeFrom.resolve("session.db"))) {
+            throw new CohortException(resumeFrom + " is not a session directory (it has no session.db); session"
+                    + " directories are under " + options.home());
+        }
+        this.id = resumeFrom == null ? newId() : resumeFrom.getFileName().toString();
         this.options = options;
-        this.directory = options.home().resolve(id);
+        this.directory = resumeFrom == null ? options.home().resolve(id) : resumeFrom.toAbsolutePath();
         try {
             Files.createDirectories(directory);
         } catch (IOException e) {
@@ -71,6 +86,13 @@ final class DefaultSession implements Session {
         this.backend = openBackend(options);
         this.admission = new Admission(backend.capacity(), options.cpuOvercommit());
         this.preparer = new ProgramPreparer(options);
+        this.hub = new SessionHub(directory, backend.masterAddress(), Durability.of(options.setting("durability", "commit")),
+                (long) Double.parseDouble(options.setting("maxRequestBytes", "16777216")),
+                (long) Double.parseDouble(options.setting("snapshotMaxBytes", "2147483648")), clock);
+        if (resumeFrom != null) {
+            restoreWorkers();
+        }
+        events.subscribe(hub);
         this.shutdownHook = new Thread(() -> close(HOOK_GRACE), "cohort-shutdown-" + id);
         Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
@@ -117,11 +139,32 @@ final class DefaultSession implements Session {
         List<String> ids = new ArrayList<>();
         synchronized (launchLock) {
             ensureOpen();
-            Path launchDir = directory.resolve("launches").resolve(Integer.toString(++launches));
+            int launch = launches + 1;
+            Path launchDir = directory.resolve("launches").resolve(Integer.toString(launch));
             PreparedProgram program = preparer.prepare(request.program(), launchDir);
             admission.reserve(request);
+            launches = launch;
+            String requestJson = Json.write(request);
+            List<String> newIds = new ArrayList<>();
             for (int i = 0; i < request.n(); i++) {
-                String workerId = "w" + (++workerCount);
+                newIds.add("w" + (workerCount + 1 + i));
+            }
+            workerCount += request.n();
+            long now = registry.clock().millis();
+            hub.store.write(tx -> {
+                PreparedStatement ps = tx.statement("INSERT INTO launches(id, request) VALUES (?, ?)");
+                ps.setInt(1, launch);
+                ps.setString(2, requestJson);
+                ps.executeUpdate();
+                PreparedStatement w = tx.statement("INSERT INTO workers(id, launch, status, created_at) VALUES (?, ?, 'SCHEDULING', ?)");
+                for (String workerId : newIds) {
+                    w.setString(1, workerId);
+                    w.setInt(2, launch);
+                    w.setLong(3, now);
+                    w.executeUpdate();
+                }
+            });
+            for (String workerId : newIds) {
                 ids.add(workerId);
                 outputLog.create(workerId);
                 registry.add(new Worker(workerId, id, Status.SCHEDULING, request.program().kernel(),
@@ -138,8 +181,9 @@ final class DefaultSession implements Session {
     private void start(String workerId, int index, LaunchRequest request, PreparedProgram program) {
         Sink sink = new Sink(workerId, request);
         long memory = Admission.bytes(request.memoryGb());
-        Map<String, String> env = WorkerEnvironment.build(System.getenv(), id, directory.toString(), masterAddress(),
-                workerId, index, request.cpu(), request.memoryGb(), request.env());
+        Map<String, String> env = new java.util.HashMap<>(WorkerEnvironment.build(System.getenv(), id, directory.toString(),
+                masterAddress(), workerId, index, request.cpu(), request.memoryGb(), request.env()));
+        hub.addWorkerEnvironment(env);
         WorkerSpec spec = new WorkerSpec(id, workerId, program.command(memory), env, options.workingDirectory(),
                 request.cpu(), memory, request.gpus());
         registry.update(workerId, w -> WorkerChanges.status(w, Status.STARTING));
@@ -208,6 +252,96 @@ final class DefaultSession implements Session {
     }
 
     @Override
+    public WorkQueue queue(String name) {
+        return queue(name, QueueOptions.DEFAULTS);
+    }
+
+    @Override
+    public WorkQueue queue(String name, QueueOptions options) {
+        ensureOpen();
+        hub.queues.declare(name, options);
+        return new SessionQueue(name, hub.queues,
+                () -> registry.all().stream().anyMatch(w -> !w.status().isFinal()),
+                console == null ? line -> { } : console::print);
+    }
+
+    @Override
+    public Results results() {
+        return hub.results;
+    }
+
+    @Override
+    public Snapshots snapshots() {
+        return hub.snapshots;
+    }
+
+    @Override
+    public String controlPlaneUrl() {
+        return hub.controlPlane.url();
+    }
+
+    /** Every launch of this session (before a resume too), in order. */
+    List<LaunchRequest> launches() {
+        return hub.store.read(c -> {
+            List<LaunchRequest> out = new ArrayList<>();
+            try (var st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT request FROM launches ORDER BY id")) {
+                while (rs.next()) {
+                    out.add(Json.MAPPER.readValue(rs.getString(1), LaunchRequest.class));
+                }
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new CohortException("a stored launch cannot be read back: " + e.getOriginalMessage(), e);
+            }
+            return out;
+        });
+    }
+
+    /**
+     * Loads the workers of a resumed session. Those that were still alive when it ended are marked
+     * stopped (the guard ended them); their launches can be started again.
+     */
+    private void restoreWorkers() {
+        List<LaunchRequest> requests = launches();
+        launches = requests.size();
+        hub.store.read(c -> {
+            try (var st = c.createStatement(); ResultSet rs = st.executeQuery(
+                    "SELECT id, launch, status, exit_code, reason, ip, pid, created_at, started_at, finished_at FROM workers"
+                            + " ORDER BY CAST(substr(id, 2) AS INTEGER)")) {
+                while (rs.next()) {
+                    LaunchRequest r = requests.get(rs.getInt(2) - 1);
+                    Status status = Status.valueOf(rs.getString(3));
+                    String reason = rs.getString(5);
+                    if (!status.isFinal()) {
+                        status = Status.STOPPED;
+                        reason = INTERRUPTED;
+                    }
+                    long exit = rs.getLong(4);
+                    Integer exitCode = rs.wasNull() ? null : (int) exit;
+                    long pid = rs.getLong(7);
+                    Long pidOrNull = rs.wasNull() ? null : pid;
+                    registry.add(new Worker(rs.getString(1), id, status, r.program().kernel(), r.program().describe(),
+                            r.cpu(), r.memoryGb(), List.of(), rs.getString(6), null, pidOrNull, instant(rs, 8),
+                            instant(rs, 9), instant(rs, 10), exitCode, reason, List.of()));
+                    workerCount = Math.max(workerCount, Integer.parseInt(rs.getString(1).substring(1)));
+                }
+            }
+            return null;
+        });
+        hub.store.writeAndWait(tx -> {
+            PreparedStatement ps = tx.statement("UPDATE workers SET status = 'STOPPED', reason = ? WHERE status NOT IN"
+                    + " ('SUCCEEDED', 'FAILED', 'STOPPED')");
+            ps.setString(1, INTERRUPTED);
+            ps.executeUpdate();
+        });
+    }
+
+    static final String INTERRUPTED = "interrupted: its session ended while it ran";
+
+    private static Instant instant(ResultSet rs, int column) throws java.sql.SQLException {
+        long v = rs.getLong(column);
+        return rs.wasNull() ? null : Instant.ofEpochMilli(v);
+    }
+
+    @Override
     public List<OutputLine> output(Object workerOrId) {
         return outputLog.read(get(workerOrId).id());
     }
@@ -238,6 +372,7 @@ final class DefaultSession implements Session {
             stopAll(registry.all().stream().map(Worker::id).toList(), "the session closed", grace);
         } finally {
             backend.close(grace);
+            hub.close();
             if (console != null) {
                 console.close();
             }

@@ -44,6 +44,84 @@ public final class Cohort {
         return System.getenv("CDSW_ENGINE_ID") != null && "worker".equals(System.getenv("CDSW_ENGINE_TYPE"));
     }
 
+    /** The item the current loop body works on, for tagging results and failing it on a crash. */
+    record Current(WorkItems queue, Item item) {
+    }
+
+    static final ThreadLocal<Current> currentItem = new ThreadLocal<>();
+    private static volatile ControlPlaneClient client;
+    private static volatile Thread heartbeat;
+
+    private static synchronized ControlPlaneClient client() {
+        if (client == null) {
+            client = ControlPlaneClient.fromEnvironment();
+            installFailureHandler();
+        }
+        return client;
+    }
+
+    /** The named queue of the session, to iterate over: {@code for (Item item : Cohort.queue("params"))}. */
+    public static WorkItems queue(String name) {
+        return new WorkItems(client(), name);
+    }
+
+    /** The session's results store. */
+    public static StoredResults results() {
+        return new StoredResults(client());
+    }
+
+    /** The session's snapshots. */
+    public static SavedSnapshots snapshots() {
+        return new SavedSnapshots(client());
+    }
+
+    static Long currentItemId() {
+        Current c = currentItem.get();
+        return c == null ? null : c.item().id();
+    }
+
+    /**
+     * When an exception escapes the loop over a queue, the item being worked on is failed with that
+     * exception before the worker ends, so its error is kept with it.
+     */
+    private static void installFailureHandler() {
+        Thread main = Thread.currentThread();
+        Thread.UncaughtExceptionHandler previous = main.getUncaughtExceptionHandler();
+        main.setUncaughtExceptionHandler((t, e) -> {
+            Current c = currentItem.get();
+            if (c != null) {
+                try {
+                    c.queue().fail(c.item(), WorkItems.stackTrace(e));
+                } catch (RuntimeException ignored) {
+                    // The session is gone; the item comes back when its lease ends.
+                }
+            }
+            previous.uncaughtException(t, e);
+        });
+    }
+
+    /** Keeps this worker's leases alive while it works on long items. */
+    static synchronized void startHeartbeat(ControlPlaneClient c) {
+        if (heartbeat != null) {
+            return;
+        }
+        long every = Long.parseLong(System.getenv().getOrDefault("COHORT_HEARTBEAT_MS", "5000"));
+        heartbeat = new Thread(() -> {
+            while (true) {
+                try {
+                    Thread.sleep(every);
+                    c.callJson("POST", "/v1/heartbeat", "{}", null, 30_000);
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException e) {
+                    // Missed one; the next may get through before the lease runs out.
+                }
+            }
+        }, "cohort-heartbeat");
+        heartbeat.setDaemon(true);
+        heartbeat.start();
+    }
+
     private static String require(String name) {
         String v = System.getenv(name);
         if (v == null) {

@@ -39,6 +39,15 @@ public final class ConsolePrinter implements Consumer<WorkerEvent>, AutoCloseabl
         }
     }
 
+    /** A line of the session's own (progress, notices), in order with the workers' lines. */
+    public void print(String line) {
+        try {
+            lines.put(line);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     static String format(WorkerEvent event) {
         if (event instanceof WorkerEvent.Output o) {
             OutputLine l = o.line();

@@ -1,0 +1,198 @@
+"""cohort's worker client for Python: queues, results and snapshots over the session's HTTP API.
+
+Standard library only. Inside a worker it is importable as ``cohort_client`` (the session puts it on
+PYTHONPATH) and reads COHORT_API, COHORT_TOKEN and CDSW_ENGINE_ID from the environment.
+
+    import cohort_client as cohort
+    for item in cohort.queue("params"):           # ends when the queue is closed and empty
+        score = train(item.value)
+        cohort.results.put(f"lr={item.value['lr']}", {"score": score})
+        cohort.snapshots.save(f"model-{item.id}", "model.bin")
+
+An item is acknowledged when the loop asks for the next one. If an exception escapes the loop, the
+item being worked on is failed with its traceback (it is retried, or dead-lettered after too many
+attempts) and the worker ends; ``cohort.for_each(name, fn)`` fails the item and goes on instead.
+"""
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+import urllib.error
+import urllib.parse
+import urllib.request
+
+__all__ = ["queue", "for_each", "put", "fail", "results", "snapshots", "Item", "CohortError"]
+
+
+class CohortError(Exception):
+    """The session refused a request; the message says why."""
+
+
+class Item:
+    """One work item: its id, which attempt this is (from 1), and its value (parsed JSON)."""
+
+    def __init__(self, id, attempt, value):
+        self.id = id
+        self.attempt = attempt
+        self.value = value
+
+    def __repr__(self):
+        return f"Item(id={self.id}, attempt={self.attempt}, value={self.value!r})"
+
+
+_current = None  # (queue name, item id) while a loop body runs
+_heartbeat = None
+
+
+def _path(*parts):
+    return "/" + "/".join(urllib.parse.quote(p, safe="") for p in parts)
+
+
+def _call(method, path, body=None, item=None, timeout=90, raw=False):
+    try:
+        url = os.environ["COHORT_API"] + path
+        token = os.environ["COHORT_TOKEN"]
+    except KeyError:
+        raise CohortError("COHORT_API and COHORT_TOKEN are not set: this is not running inside a cohort worker") from None
+    data = None if body is None else (body if raw else json.dumps(body).encode())
+    req = urllib.request.Request(url, data=data, method=method)
+    req.add_header("Authorization", "Bearer " + token)
+    req.add_header("X-Cohort-Worker", os.environ.get("CDSW_ENGINE_ID", "client"))
+    if item is not None:
+        req.add_header("X-Cohort-Item", str(item))
+    if data is not None:
+        req.add_header("Content-Type", "application/octet-stream" if raw else "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            payload = r.read()
+    except urllib.error.HTTPError as e:
+        message = e.read().decode(errors="replace")
+        try:
+            message = json.loads(message)["error"]
+        except (ValueError, KeyError, TypeError):
+            pass
+        raise CohortError(f"the session refused {method} {path} ({e.code}): {message}") from None
+    if raw:
+        return payload
+    return json.loads(payload) if payload else None
+
+
+def _start_heartbeat():
+    global _heartbeat
+    if _heartbeat is not None:
+        return
+    every = int(os.environ.get("COHORT_HEARTBEAT_MS", "5000")) / 1000.0
+
+    def beat():
+        while True:
+            time.sleep(every)
+            try:
+                _call("POST", "/v1/heartbeat", {}, timeout=30)
+            except Exception:
+                pass  # missed one; the lease outlasts a few
+
+    _heartbeat = threading.Thread(target=beat, name="cohort-heartbeat", daemon=True)
+    _heartbeat.start()
+
+
+def queue(name, batch=1):
+    """Yields the queue's items until it is closed and empty, taking up to `batch` per request."""
+    global _current
+    path = _path("v1", "queues", name)
+    finished = []
+    _start_heartbeat()
+    while True:
+        r = _call("POST", path + "/take", {"max": batch, "wait_ms": 30000, "ack": finished})
+        finished = []
+        for raw in r["items"]:
+            item = Item(raw["id"], raw["attempt"], raw["value"])
+            _current = (name, item.id)
+            yield item
+            _current = None
+            finished.append(item.id)
+        if r["done"]:
+            return
+
+
+def for_each(name, fn, batch=1):
+    """Calls fn(item) for every item; an exception fails that item with its traceback, and the loop goes on."""
+    global _current
+    path = _path("v1", "queues", name)
+    finished = []
+    _start_heartbeat()
+    while True:
+        r = _call("POST", path + "/take", {"max": batch, "wait_ms": 30000, "ack": finished})
+        finished = []
+        for raw in r["items"]:
+            item = Item(raw["id"], raw["attempt"], raw["value"])
+            _current = (name, item.id)
+            try:
+                fn(item)
+                finished.append(item.id)
+            except Exception:
+                fail(name, item.id, traceback.format_exc())
+            finally:
+                _current = None
+        if r["done"]:
+            return
+
+
+def put(name, value, key=None):
+    """Adds an item to a queue; with a key, only if no item with that key was ever added. Returns True if added."""
+    body = {"items": [value]}
+    if key is not None:
+        body["keys"] = [key]
+    return _call("POST", _path("v1", "queues", name) + "/items", body)["added"] == 1
+
+
+def fail(name, item_id, error):
+    """Marks an item failed: it is tried again, or dead-lettered after too many attempts."""
+    _call("POST", _path("v1", "queues", name) + "/fail", {"id": item_id, "error": str(error)[:4000]})
+
+
+class _Results:
+    """Results: a JSON value per key; storing a key again replaces it."""
+
+    def put(self, key, value):
+        _call("PUT", _path("v1", "results", key), value, item=_current[1] if _current else None)
+
+    def get(self, key):
+        try:
+            return _call("GET", _path("v1", "results", key))
+        except CohortError as e:
+            if "(404)" in str(e):
+                return None
+            raise
+
+
+class _Snapshots:
+    """Snapshots: named binary files kept by the session."""
+
+    def save(self, name, data):
+        """Saves bytes, or the file at a path, under a name."""
+        if isinstance(data, (str, os.PathLike)):
+            with open(data, "rb") as f:
+                data = f.read()
+        _call("PUT", _path("v1", "snapshots", name), data, item=_current[1] if _current else None, raw=True, timeout=600)
+
+    def read(self, name):
+        return _call("GET", _path("v1", "snapshots", name), raw=True, timeout=600)
+
+
+results = _Results()
+snapshots = _Snapshots()
+
+
+def _fail_current_on_crash(kind, value, tb):
+    if _current is not None:
+        try:
+            fail(_current[0], _current[1], "".join(traceback.format_exception(kind, value, tb)))
+        except Exception:
+            pass  # the session is gone; the item comes back when the worker's end is seen
+    _previous_hook(kind, value, tb)
+
+
+_previous_hook = sys.excepthook
+sys.excepthook = _fail_current_on_crash

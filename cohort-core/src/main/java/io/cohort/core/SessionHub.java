@@ -1,0 +1,121 @@
+package io.cohort.core;
+
+import io.cohort.Status;
+import io.cohort.Worker;
+import io.cohort.core.control.ControlPlane;
+import io.cohort.core.queue.QueueService;
+import io.cohort.core.results.ResultStore;
+import io.cohort.core.results.SnapshotStore;
+import io.cohort.core.store.Durability;
+import io.cohort.core.store.Store;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.PreparedStatement;
+import java.time.Clock;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * What the session hosts for workers to cooperate: the database, the queues, results and snapshots,
+ * and the HTTP control plane that serves them. It also keeps the workers table current, and hands a
+ * dead worker's leases back the moment its end is known.
+ */
+final class SessionHub implements Consumer<WorkerEvent>, AutoCloseable {
+    final Store store;
+    final QueueService queues;
+    final ResultStore results;
+    final SnapshotStore snapshots;
+    final ControlPlane controlPlane;
+    private final Path clientsDirectory;
+    private final ScheduledExecutorService timer;
+
+    SessionHub(Path directory, String bindAddress, Durability durability, long maxJsonBytes, long maxSnapshotBytes, Clock clock) {
+        this.store = Store.open(directory.resolve("session.db"), durability);
+        this.queues = new QueueService(store, clock);
+        this.results = new ResultStore(store, clock);
+        this.snapshots = new SnapshotStore(store, directory.resolve("snapshots"), clock);
+        this.controlPlane = new ControlPlane(bindAddress, queues, results, snapshots, maxJsonBytes, maxSnapshotBytes);
+        this.clientsDirectory = extractClients(directory.resolve("clients"));
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "cohort-leases");
+            t.setDaemon(true);
+            return t;
+        });
+        timer.scheduleWithFixedDelay(queues::expireLeases, 250, 250, TimeUnit.MILLISECONDS);
+    }
+
+    /** The variables that let a worker reach the control plane and load the client libraries. */
+    void addWorkerEnvironment(Map<String, String> env) {
+        env.put("COHORT_API", controlPlane.url());
+        env.put("COHORT_TOKEN", controlPlane.token());
+        String python = clientsDirectory.resolve("python").toString();
+        String existing = env.get("PYTHONPATH");
+        env.put("PYTHONPATH", existing == null || existing.isEmpty() ? python : python + ":" + existing);
+        env.put("COHORT_R_CLIENT", clientsDirectory.resolve("r").resolve("cohort.R").toString());
+    }
+
+    /** Keeps the workers table current, and releases the leases of a worker that ended. */
+    @Override
+    public void accept(WorkerEvent event) {
+        if (!(event instanceof WorkerEvent.Changed c)) {
+            return;
+        }
+        Worker w = c.worker();
+        if (w.status().isFinal()) {
+            queues.releaseWorker(w.id(), w.status() == Status.FAILED,
+                    "worker " + w.id() + " " + w.status().label() + (w.reason() == null ? "" : ": " + w.reason()));
+        }
+        store.write(tx -> {
+            PreparedStatement ps = tx.statement("UPDATE workers SET status = ?, exit_code = ?, reason = ?, ip = ?, pid = ?,"
+                    + " started_at = ?, finished_at = ? WHERE id = ?");
+            ps.setString(1, w.status().name());
+            setLong(ps, 2, w.exitCode() == null ? null : w.exitCode().longValue());
+            ps.setString(3, w.reason());
+            ps.setString(4, w.ipAddress());
+            setLong(ps, 5, w.pid());
+            setLong(ps, 6, w.startedAt() == null ? null : w.startedAt().toEpochMilli());
+            setLong(ps, 7, w.finishedAt() == null ? null : w.finishedAt().toEpochMilli());
+            ps.setString(8, w.id());
+            ps.executeUpdate();
+        });
+    }
+
+    static void setLong(PreparedStatement ps, int i, Long v) throws java.sql.SQLException {
+        if (v == null) {
+            ps.setNull(i, java.sql.Types.INTEGER);
+        } else {
+            ps.setLong(i, v);
+        }
+    }
+
+    private static Path extractClients(Path dir) {
+        try {
+            for (String file : new String[] {"python/cohort_client.py", "r/cohort.R"}) {
+                Path target = dir.resolve(file);
+                Files.createDirectories(target.getParent());
+                try (InputStream in = SessionHub.class.getResourceAsStream("clients/" + file)) {
+                    if (in == null) {
+                        throw new IllegalStateException("the client library clients/" + file + " is missing from cohort-core's jar");
+                    }
+                    Files.write(target, in.readAllBytes());
+                }
+            }
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the worker client libraries to " + dir, e);
+        }
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+        controlPlane.close();
+        store.close();
+    }
+}

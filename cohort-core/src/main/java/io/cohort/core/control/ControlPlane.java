@@ -1,0 +1,373 @@
+package io.cohort.core.control;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.cohort.CohortException;
+import io.cohort.QueueProgress;
+import io.cohort.Result;
+import io.cohort.Snapshot;
+import io.cohort.core.Json;
+import io.cohort.core.queue.QueueService;
+import io.cohort.core.results.ResultStore;
+import io.cohort.core.results.SnapshotStore;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * The session's HTTP/JSON API, for workers in any language (see docs/control-plane.md). Every
+ * request must carry the session's token; a request without it changes nothing and gets 401.
+ */
+public final class ControlPlane implements AutoCloseable {
+    /** The longest a take may wait for an item before answering empty. */
+    static final long MAX_WAIT_MS = 60_000;
+    private final HttpServer server;
+    private final ExecutorService executor;
+    private final byte[] token;
+    private final String tokenText;
+    private final QueueService queues;
+    private final ResultStore results;
+    private final SnapshotStore snapshots;
+    private final long maxJsonBytes;
+    private final long maxSnapshotBytes;
+
+    public ControlPlane(String bindAddress, QueueService queues, ResultStore results, SnapshotStore snapshots,
+                        long maxJsonBytes, long maxSnapshotBytes) {
+        this.queues = queues;
+        this.results = results;
+        this.snapshots = snapshots;
+        this.maxJsonBytes = maxJsonBytes;
+        this.maxSnapshotBytes = maxSnapshotBytes;
+        byte[] random = new byte[32];
+        new SecureRandom().nextBytes(random);
+        this.tokenText = HexFormat.of().formatHex(random);
+        this.token = tokenText.getBytes(StandardCharsets.US_ASCII);
+        // Answers leave without waiting for the previous packet to be acknowledged (read once, at the first server).
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+        try {
+            this.server = HttpServer.create(new InetSocketAddress(bindAddress, 0), 1024);
+        } catch (IOException e) {
+            throw new CohortException("cannot start the control plane on " + bindAddress + ": " + e.getMessage(), e);
+        }
+        this.executor = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "cohort-http");
+            t.setDaemon(true);
+            return t;
+        });
+        server.setExecutor(executor);
+        server.createContext("/", this::handle);
+        server.start();
+    }
+
+    /** The base URL, e.g. http://127.0.0.1:41234 */
+    public String url() {
+        InetSocketAddress a = server.getAddress();
+        return "http://" + a.getHostString() + ":" + a.getPort();
+    }
+
+    /** The session's token (256 random bits, hex): workers get it as COHORT_TOKEN. */
+    public String token() {
+        return tokenText;
+    }
+
+    private void handle(HttpExchange exchange) {
+        try (exchange) {
+            try {
+                if (!authorized(exchange)) {
+                    throw new HttpError(401, "missing or wrong token: send the header 'Authorization: Bearer $COHORT_TOKEN'");
+                }
+                Request r = new Request(exchange, maxJsonBytes);
+                route(r);
+            } catch (HttpError e) {
+                error(exchange, e.status, e.getMessage());
+            } catch (IllegalArgumentException e) {
+                error(exchange, 400, e.getMessage());
+            } catch (CohortException e) {
+                error(exchange, 409, e.getMessage());
+            } catch (IOException e) {
+                // The client went away; nothing to answer.
+            } catch (RuntimeException e) {
+                error(exchange, 500, "the session failed to answer: " + e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                error(exchange, 503, "the session is closing");
+            }
+        }
+    }
+
+    private boolean authorized(HttpExchange exchange) {
+        String h = exchange.getRequestHeaders().getFirst("Authorization");
+        if (h == null || !h.startsWith("Bearer ")) {
+            return false;
+        }
+        return MessageDigest.isEqual(token, h.substring(7).trim().getBytes(StandardCharsets.US_ASCII));
+    }
+
+    private void route(Request r) throws IOException, InterruptedException {
+        List<String> p = r.path;
+        if (p.size() < 2 || !p.get(0).equals("v1")) {
+            throw new HttpError(404, "no such endpoint: " + r.exchange.getRequestURI().getPath() + " (endpoints start with /v1/)");
+        }
+        switch (p.get(1)) {
+            case "queues" -> queueRoute(r, p);
+            case "results" -> resultRoute(r, p);
+            case "snapshots" -> snapshotRoute(r, p);
+            case "heartbeat" -> {
+                method(r, "POST");
+                queues.heartbeat(r.worker());
+                json(r.exchange, 200, "{}");
+            }
+            default -> throw new HttpError(404, "no such endpoint: /v1/" + p.get(1) + " (try queues, results, snapshots, heartbeat)");
+        }
+    }
+
+    private void queueRoute(Request r, List<String> p) throws IOException, InterruptedException {
+        if (p.size() == 2) {
+            method(r, "GET");
+            json(r.exchange, 200, Json.write(queues.names()));
+            return;
+        }
+        String name = p.get(2);
+        String action = p.size() > 3 ? p.get(3) : "";
+        if (p.size() > 4) {
+            throw new HttpError(404, "no such endpoint: " + r.exchange.getRequestURI().getPath());
+        }
+        switch (action) {
+            case "" -> {
+                method(r, "GET");
+                json(r.exchange, 200, progressJson(queues.progress(name)));
+            }
+            case "items" -> {
+                method(r, "POST");
+                JsonNode body = r.json();
+                JsonNode items = body.get("items");
+                if (items == null || !items.isArray()) {
+                    throw new HttpError(400, "send {\"items\": [value, ...]} (and optionally \"keys\": [key or null, ...])");
+                }
+                List<String> jsons = new ArrayList<>();
+                items.forEach(i -> jsons.add(i.toString()));
+                List<String> keys = null;
+                JsonNode k = body.get("keys");
+                if (k != null) {
+                    if (!k.isArray() || k.size() != items.size()) {
+                        throw new HttpError(400, "\"keys\" must be a list as long as \"items\" (null for an item without a key)");
+                    }
+                    keys = new ArrayList<>();
+                    for (JsonNode key : k) {
+                        keys.add(key.isNull() ? null : key.asText());
+                    }
+                }
+                json(r.exchange, 200, "{\"added\":" + queues.put(name, jsons, keys) + "}");
+            }
+            case "take" -> {
+                method(r, "POST");
+                JsonNode body = r.json();
+                int max = intField(body, "max", 1, 1, 10_000);
+                long wait = longField(body, "wait_ms", 30_000, 0, MAX_WAIT_MS);
+                QueueService.Taken t = queues.take(name, r.worker(), max, Duration.ofMillis(wait), ids(body.get("ack"), "ack"));
+                StringBuilder s = new StringBuilder("{\"items\":[");
+                for (int i = 0; i < t.items().size(); i++) {
+                    QueueService.Leased l = t.items().get(i);
+                    s.append(i == 0 ? "" : ",").append("{\"id\":").append(l.id()).append(",\"attempt\":").append(l.attempt())
+                            .append(",\"value\":").append(l.json()).append('}');
+                }
+                json(r.exchange, 200, s.append("],\"done\":").append(t.done()).append('}').toString());
+            }
+            case "ack" -> {
+                method(r, "POST");
+                queues.ack(name, r.worker(), ids(r.json().get("ids"), "ids")).join();
+                json(r.exchange, 200, "{}");
+            }
+            case "fail" -> {
+                method(r, "POST");
+                JsonNode body = r.json();
+                long id = longField(body, "id", -1, 1, Long.MAX_VALUE);
+                JsonNode error = body.get("error");
+                queues.fail(name, r.worker(), id, error == null ? "failed (no reason given)" : error.asText());
+                json(r.exchange, 200, "{}");
+            }
+            case "close" -> {
+                method(r, "POST");
+                queues.close(name);
+                json(r.exchange, 200, "{}");
+            }
+            default -> throw new HttpError(404, "no such queue action '" + action + "' (items, take, ack, fail, close)");
+        }
+    }
+
+    private void resultRoute(Request r, List<String> p) throws IOException {
+        if (p.size() == 2) {
+            method(r, "GET");
+            String prefix = r.query("prefix");
+            List<Result> list = prefix == null ? results.list() : results.withPrefix(prefix);
+            StringBuilder s = new StringBuilder("[");
+            for (int i = 0; i < list.size(); i++) {
+                Result x = list.get(i);
+                Map<String, Object> meta = new LinkedHashMap<>();
+                meta.put("key", x.key());
+                meta.put("worker", x.workerId());
+                meta.put("item", x.itemId());
+                meta.put("stored_at", x.storedAt().toString());
+                String m = Json.write(meta);
+                s.append(i == 0 ? "" : ",").append(m, 0, m.length() - 1).append(",\"value\":").append(x.json()).append('}');
+            }
+            json(r.exchange, 200, s.append(']').toString());
+            return;
+        }
+        String key = String.join("/", p.subList(2, p.size()));
+        switch (r.method) {
+            case "PUT", "POST" -> {
+                String body = r.bodyText();
+                try {
+                    Json.MAPPER.readTree(body);
+                } catch (IOException e) {
+                    throw new HttpError(400, "a result must be a JSON value: " + e.getMessage().lines().findFirst().orElse(""));
+                }
+                if (body.isBlank()) {
+                    throw new HttpError(400, "a result must be a JSON value; the body is empty");
+                }
+                results.put(key, Json.MAPPER.readTree(body).toString(), r.worker(), r.item());
+                json(r.exchange, 200, "{}");
+            }
+            case "GET" -> json(r.exchange, 200, results.json(key)
+                    .orElseThrow(() -> new HttpError(404, "no result under key '" + key + "'")));
+            default -> throw new HttpError(405, "results take GET or PUT, got " + r.method);
+        }
+    }
+
+    private void snapshotRoute(Request r, List<String> p) throws IOException {
+        if (p.size() == 2) {
+            method(r, "GET");
+            List<Map<String, Object>> list = new ArrayList<>();
+            for (Snapshot s : snapshots.list()) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("name", s.name());
+                m.put("size", s.size());
+                m.put("sha256", s.sha256());
+                m.put("worker", s.workerId());
+                m.put("item", s.itemId());
+                m.put("saved_at", s.savedAt().toString());
+                list.add(m);
+            }
+            json(r.exchange, 200, Json.write(list));
+            return;
+        }
+        if (p.size() != 3) {
+            throw new HttpError(404, "snapshot names have no '/': " + r.exchange.getRequestURI().getPath());
+        }
+        String name = p.get(2);
+        switch (r.method) {
+            case "PUT", "POST" -> {
+                try {
+                    Snapshot s = snapshots.save(name, r.bodyStream(), maxSnapshotBytes, r.worker(), r.item());
+                    json(r.exchange, 200, "{\"size\":" + s.size() + ",\"sha256\":\"" + s.sha256() + "\"}");
+                } catch (SnapshotStore.SnapshotTooLarge e) {
+                    throw new HttpError(413, e.getMessage());
+                }
+            }
+            case "GET" -> {
+                Snapshot s = snapshots.get(name).orElseThrow(() -> new HttpError(404, "no snapshot named '" + name + "'"));
+                r.exchange.getResponseHeaders().set("Content-Type", "application/octet-stream");
+                r.exchange.sendResponseHeaders(200, s.size() == 0 ? -1 : s.size());
+                try (OutputStream out = r.exchange.getResponseBody()) {
+                    Files.copy(s.file(), out);
+                }
+            }
+            default -> throw new HttpError(405, "snapshots take GET or PUT, got " + r.method);
+        }
+    }
+
+    static String progressJson(QueueProgress p) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("queue", p.queue());
+        m.put("added", p.added());
+        m.put("ready", p.ready());
+        m.put("in_flight", p.inFlight());
+        m.put("done", p.done());
+        m.put("failed", p.failed());
+        m.put("closed", p.closed());
+        m.put("drained", p.drained());
+        m.put("rate_per_second", p.ratePerSecond());
+        m.put("eta_seconds", p.eta() == null ? null : p.eta().toSeconds());
+        return Json.write(m);
+    }
+
+    private static void method(Request r, String wanted) {
+        if (!r.method.equals(wanted)) {
+            throw new HttpError(405, r.exchange.getRequestURI().getPath() + " takes " + wanted + ", got " + r.method);
+        }
+    }
+
+    private static List<Long> ids(JsonNode node, String field) {
+        List<Long> ids = new ArrayList<>();
+        if (node == null || node.isNull()) {
+            return ids;
+        }
+        if (!node.isArray()) {
+            throw new HttpError(400, "\"" + field + "\" must be a list of item ids");
+        }
+        for (JsonNode n : node) {
+            if (!n.canConvertToLong() || !n.isIntegralNumber()) {
+                throw new HttpError(400, "\"" + field + "\" must be a list of item ids (numbers), got " + n);
+            }
+            ids.add(n.asLong());
+        }
+        return ids;
+    }
+
+    private static int intField(JsonNode body, String field, int fallback, int min, int max) {
+        return (int) longField(body, field, fallback, min, max);
+    }
+
+    private static long longField(JsonNode body, String field, long fallback, long min, long max) {
+        JsonNode n = body.get(field);
+        if (n == null || n.isNull()) {
+            if (fallback < min) {
+                throw new HttpError(400, "\"" + field + "\" is required");
+            }
+            return fallback;
+        }
+        if (!n.isIntegralNumber() || n.asLong() < min || n.asLong() > max) {
+            throw new HttpError(400, "\"" + field + "\" must be a whole number from " + min + " to " + max + ", got " + n);
+        }
+        return n.asLong();
+    }
+
+    private static void json(HttpExchange exchange, int status, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        exchange.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    private static void error(HttpExchange exchange, int status, String message) {
+        try {
+            // Drain what the client sent, so the connection can be reused.
+            exchange.getRequestBody().skip(1 << 20);
+            json(exchange, status, Json.write(Map.of("error", message == null ? "unknown error" : message)));
+        } catch (IOException e) {
+            // The client went away.
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+}

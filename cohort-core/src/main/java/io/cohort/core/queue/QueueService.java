@@ -1,0 +1,478 @@
+package io.cohort.core.queue;
+
+import io.cohort.CohortException;
+import io.cohort.DeadLetter;
+import io.cohort.QueueOptions;
+import io.cohort.QueueProgress;
+import io.cohort.core.store.Store;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+/**
+ * The session's queues. Ready items and leases live in memory behind one lock; every change that
+ * must survive a crash (an item added, acknowledged, failed, dead) is written to the store, and the
+ * caller is answered once it is stored. A lease itself is never stored: after a crash, whatever was
+ * in flight is simply ready again.
+ */
+public final class QueueService {
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Map<String, QueueState> queues = new HashMap<>();
+    private final Store store;
+    private final Clock clock;
+    private long nextId;
+
+    /** Items handed to a worker by {@link #take}; {@code done} when the queue is closed and nothing is left. */
+    public record Taken(List<Leased> items, boolean done) {
+    }
+
+    /** One leased item: its id, the attempt this is (from 1), and its JSON. */
+    public record Leased(long id, int attempt, String json) {
+    }
+
+    public QueueService(Store store, Clock clock) {
+        this.store = store;
+        this.clock = clock;
+        restore();
+    }
+
+    /** Declares a queue (idempotent); returns the options it has, which a later call cannot change. */
+    public QueueOptions declare(String name, QueueOptions options) {
+        checkName(name);
+        lock.lock();
+        try {
+            QueueState q = queues.get(name);
+            if (q != null) {
+                return q.options;
+            }
+            q = newState(name, options);
+            queues.put(name, q);
+        } finally {
+            lock.unlock();
+        }
+        store.writeAndWait(tx -> {
+            PreparedStatement ps = tx.statement("INSERT OR IGNORE INTO queues(name, max_attempts, lease_ms) VALUES (?, ?, ?)");
+            ps.setString(1, name);
+            ps.setInt(2, options.maxAttempts());
+            ps.setLong(3, options.leaseTime().toMillis());
+            ps.executeUpdate();
+        });
+        return options;
+    }
+
+    public List<String> names() {
+        lock.lock();
+        try {
+            return queues.keySet().stream().sorted().toList();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Adds items (JSON texts); a non-null key that the queue has seen before skips its item.
+     * Returns how many were added. They are visible to workers once stored.
+     */
+    public int put(String name, List<String> jsons, List<String> keys) {
+        List<QueueItem> accepted = new ArrayList<>();
+        List<String> acceptedKeys = new ArrayList<>();
+        QueueState q;
+        lock.lock();
+        try {
+            q = state(name);
+            if (q.closed) {
+                throw new CohortException("queue '" + name + "' is closed: no more items can be added to it");
+            }
+            for (int i = 0; i < jsons.size(); i++) {
+                String key = keys == null ? null : keys.get(i);
+                if (key != null && !q.keys.add(key)) {
+                    continue;
+                }
+                accepted.add(new QueueItem(nextId++, jsons.get(i), 0));
+                acceptedKeys.add(key);
+            }
+            q.added += accepted.size();
+        } finally {
+            lock.unlock();
+        }
+        if (accepted.isEmpty()) {
+            return 0;
+        }
+        store.writeAndWait(tx -> {
+            PreparedStatement ps = tx.statement("INSERT INTO items(id, queue, json, dedup_key, state) VALUES (?, ?, ?, ?, 'ready')");
+            for (int i = 0; i < accepted.size(); i++) {
+                ps.setLong(1, accepted.get(i).id);
+                ps.setString(2, name);
+                ps.setString(3, accepted.get(i).json);
+                ps.setString(4, acceptedKeys.get(i));
+                ps.executeUpdate();
+            }
+        });
+        lock.lock();
+        try {
+            q.ready.addAll(accepted);
+            q.changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        return accepted.size();
+    }
+
+    public void close(String name) {
+        lock.lock();
+        try {
+            QueueState q = state(name);
+            if (q.closed) {
+                return;
+            }
+            q.closed = true;
+            q.changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        store.writeAndWait(tx -> {
+            PreparedStatement ps = tx.statement("UPDATE queues SET closed = 1 WHERE name = ?");
+            ps.setString(1, name);
+            ps.executeUpdate();
+        });
+    }
+
+    /**
+     * Acknowledges {@code acks}, then leases up to {@code max} items to {@code worker}, waiting up to
+     * {@code wait} for one when none is ready. Returns done when the queue is closed and has nothing
+     * ready or in flight. Answers once the acknowledgements are stored.
+     */
+    public Taken take(String name, String worker, int max, Duration wait, List<Long> acks) throws InterruptedException {
+        if (max < 1) {
+            throw new IllegalArgumentException("max must be at least 1, got " + max);
+        }
+        CompletableFuture<Void> acked = acks.isEmpty() ? null : ack(name, worker, acks);
+        List<Leased> items = new ArrayList<>();
+        boolean done = false;
+        long deadline = System.nanoTime() + wait.toNanos();
+        lock.lock();
+        try {
+            QueueState q = state(name);
+            while (true) {
+                if (!q.ready.isEmpty()) {
+                    long expires = clock.millis() + q.options.leaseTime().toMillis();
+                    while (items.size() < max && !q.ready.isEmpty()) {
+                        QueueItem item = q.ready.pollFirst();
+                        item.attempts++;
+                        item.worker = worker;
+                        item.leaseExpiresAt = expires;
+                        q.leased.put(item.id, item);
+                        items.add(new Leased(item.id, item.attempts, item.json));
+                    }
+                    break;
+                }
+                if (q.drained()) {
+                    done = true;
+                    break;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                q.changed.awaitNanos(left);
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (acked != null) {
+            acked.join();
+        }
+        return new Taken(items, done);
+    }
+
+    /** Marks items done; unknown or already finished ids are ignored, so an acknowledgement can be repeated. */
+    public CompletableFuture<Void> ack(String name, String worker, List<Long> ids) {
+        List<Long> done = new ArrayList<>();
+        lock.lock();
+        try {
+            QueueState q = state(name);
+            for (long id : ids) {
+                QueueItem item = q.leased.remove(id);
+                if (item == null) {
+                    // Its lease ran out and it went back to the queue, but the work was done after all.
+                    Iterator<QueueItem> it = q.ready.iterator();
+                    while (it.hasNext()) {
+                        QueueItem r = it.next();
+                        if (r.id == id) {
+                            it.remove();
+                            item = r;
+                            break;
+                        }
+                    }
+                }
+                if (item != null) {
+                    done.add(id);
+                }
+            }
+            q.done += done.size();
+            q.rate.record(done.size());
+            if (!done.isEmpty()) {
+                q.changed.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (done.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        long now = clock.millis();
+        return store.write(tx -> {
+            PreparedStatement ps = tx.statement("UPDATE items SET state = 'done', worker = ?, done_at = ? WHERE id = ?");
+            for (long id : done) {
+                ps.setString(1, worker);
+                ps.setLong(2, now);
+                ps.setLong(3, id);
+                ps.executeUpdate();
+            }
+        });
+    }
+
+    /** A worker reports that an item failed; it is tried again, or moves to the dead letters. */
+    public void fail(String name, String worker, long id, String error) {
+        CompletableFuture<Void> stored;
+        lock.lock();
+        try {
+            QueueState q = state(name);
+            QueueItem item = q.leased.get(id);
+            if (item == null || !worker.equals(item.worker)) {
+                return;
+            }
+            stored = release(q, item, true, error);
+        } finally {
+            lock.unlock();
+        }
+        stored.join();
+    }
+
+    /**
+     * A worker ended: its leases go back at once. A worker that failed or died uses up an attempt of
+     * each item it held; one that was stopped does not.
+     */
+    public void releaseWorker(String worker, boolean countsAsAttempt, String reason) {
+        lock.lock();
+        try {
+            for (QueueState q : queues.values()) {
+                for (QueueItem item : List.copyOf(q.leased.values())) {
+                    if (worker.equals(item.worker)) {
+                        release(q, item, countsAsAttempt, reason);
+                    }
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Extends every lease the worker holds. */
+    public void heartbeat(String worker) {
+        lock.lock();
+        try {
+            long now = clock.millis();
+            for (QueueState q : queues.values()) {
+                for (QueueItem item : q.leased.values()) {
+                    if (worker.equals(item.worker)) {
+                        item.leaseExpiresAt = now + q.options.leaseTime().toMillis();
+                    }
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Puts back every item whose lease ran out; called on a timer. */
+    public void expireLeases() {
+        lock.lock();
+        try {
+            long now = clock.millis();
+            for (QueueState q : queues.values()) {
+                for (QueueItem item : List.copyOf(q.leased.values())) {
+                    if (item.leaseExpiresAt <= now) {
+                        release(q, item, true, "its lease of " + q.options.leaseTime().toMillis() + " ms ran out without a"
+                                + " heartbeat from " + item.worker);
+                    }
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Called with the lock held. */
+    private CompletableFuture<Void> release(QueueState q, QueueItem item, boolean countsAsAttempt, String error) {
+        q.leased.remove(item.id);
+        item.worker = null;
+        item.lastError = error;
+        if (!countsAsAttempt) {
+            item.attempts--;
+        }
+        boolean dead = item.attempts >= q.options.maxAttempts();
+        if (dead) {
+            q.dead++;
+        } else if (countsAsAttempt) {
+            q.ready.addLast(item);
+        } else {
+            q.ready.addFirst(item);
+        }
+        q.changed.signalAll();
+        int attempts = item.attempts;
+        return store.write(tx -> {
+            PreparedStatement ps = tx.statement("UPDATE items SET state = ?, attempts = ?, error = ? WHERE id = ?");
+            ps.setString(1, dead ? "dead" : "ready");
+            ps.setInt(2, attempts);
+            ps.setString(3, error);
+            ps.setLong(4, item.id);
+            ps.executeUpdate();
+        });
+    }
+
+    public QueueProgress progress(String name) {
+        lock.lock();
+        try {
+            return progress(state(name));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private QueueProgress progress(QueueState q) {
+        double rate = q.rate.perSecond();
+        long left = q.ready.size() + q.leased.size();
+        Duration eta = rate > 0 ? Duration.ofSeconds((long) Math.ceil(left / rate)) : null;
+        return new QueueProgress(q.name, q.added, q.ready.size(), q.leased.size(), q.done, q.dead, q.closed, rate, eta);
+    }
+
+    /**
+     * Waits until the queue is drained, the timeout (zero = none) passes, or no worker is alive while
+     * work remains; calls {@code tick} about once a second with the progress.
+     */
+    public QueueProgress awaitDrained(String name, Duration timeout, BooleanSupplier workersAlive,
+                                      Consumer<QueueProgress> tick) throws InterruptedException {
+        long deadline = timeout.isZero() ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
+        long nextTick = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        while (true) {
+            QueueProgress p;
+            lock.lock();
+            try {
+                QueueState q = state(name);
+                long now = System.nanoTime();
+                long wake = Math.min(deadline, nextTick);
+                if (!q.drained() && now < wake) {
+                    q.changed.awaitNanos(wake - now);
+                }
+                p = progress(q);
+            } finally {
+                lock.unlock();
+            }
+            long now = System.nanoTime();
+            if (p.drained() || now >= deadline || !workersAlive.getAsBoolean()) {
+                return p;
+            }
+            if (now >= nextTick) {
+                tick.accept(p);
+                nextTick = now + TimeUnit.SECONDS.toNanos(1);
+            }
+        }
+    }
+
+    public List<DeadLetter> deadLetters(String name) {
+        lock.lock();
+        try {
+            state(name);
+        } finally {
+            lock.unlock();
+        }
+        return store.read(c -> {
+            List<DeadLetter> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT id, json, attempts, error FROM items WHERE queue = ? AND state = 'dead' ORDER BY id")) {
+                ps.setString(1, name);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new DeadLetter(rs.getLong(1), rs.getString(2), rs.getInt(3), rs.getString(4)));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    /** A queue used before it was declared is declared with the defaults. Called with the lock held. */
+    private QueueState state(String name) {
+        QueueState q = queues.get(name);
+        if (q == null) {
+            checkName(name);
+            q = newState(name, QueueOptions.DEFAULTS);
+            queues.put(name, q);
+            QueueOptions o = q.options;
+            store.write(tx -> {
+                PreparedStatement ps = tx.statement("INSERT OR IGNORE INTO queues(name, max_attempts, lease_ms) VALUES (?, ?, ?)");
+                ps.setString(1, name);
+                ps.setInt(2, o.maxAttempts());
+                ps.setLong(3, o.leaseTime().toMillis());
+                ps.executeUpdate();
+            });
+        }
+        return q;
+    }
+
+    private QueueState newState(String name, QueueOptions options) {
+        return new QueueState(name, options, lock.newCondition(), new RateMeter(clock));
+    }
+
+    static void checkName(String name) {
+        if (name == null || !name.matches("[A-Za-z0-9._-]{1,100}")) {
+            throw new IllegalArgumentException("queue names are 1 to 100 letters, digits, '.', '_' or '-', got '" + name + "'");
+        }
+    }
+
+    /** Loads queues and items from the store: what was in flight when the session ended is ready again. */
+    private void restore() {
+        store.read(c -> {
+            try (var s = c.createStatement()) {
+                try (ResultSet rs = s.executeQuery("SELECT name, closed, max_attempts, lease_ms FROM queues")) {
+                    while (rs.next()) {
+                        QueueState q = newState(rs.getString(1), new QueueOptions(rs.getInt(3), Duration.ofMillis(rs.getLong(4))));
+                        q.closed = rs.getInt(2) != 0;
+                        queues.put(q.name, q);
+                    }
+                }
+                try (ResultSet rs = s.executeQuery("SELECT id, queue, json, dedup_key, state, attempts FROM items ORDER BY id")) {
+                    while (rs.next()) {
+                        QueueState q = queues.get(rs.getString(2));
+                        q.added++;
+                        if (rs.getString(4) != null) {
+                            q.keys.add(rs.getString(4));
+                        }
+                        switch (rs.getString(5)) {
+                            case "done" -> q.done++;
+                            case "dead" -> q.dead++;
+                            default -> q.ready.add(new QueueItem(rs.getLong(1), rs.getString(3), rs.getInt(6)));
+                        }
+                        nextId = Math.max(nextId, rs.getLong(1) + 1);
+                    }
+                }
+            }
+            return null;
+        });
+        if (nextId == 0) {
+            nextId = 1;
+        }
+    }
+}

@@ -1,0 +1,185 @@
+package io.cohort.core.store;
+
+import io.cohort.CohortException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+
+/**
+ * The session's database: SQLite in WAL mode in the session directory. One thread writes, taking
+ * every change waiting at that moment into one transaction (group commit); each change's future
+ * completes when its transaction has committed. Reads use their own connection.
+ */
+public final class Store implements AutoCloseable {
+    private static final int MAX_GROUP = 4096;
+    private static final Op STOP = new Op(null, null);
+    private final Path file;
+    private final Durability durability;
+    private final Connection writer;
+    private final Connection reader;
+    private final BlockingQueue<Op> pending = new LinkedBlockingQueue<>();
+    private final Thread thread;
+
+    /** One piece of work in a group transaction. */
+    @FunctionalInterface
+    public interface Work {
+        void run(Tx tx) throws SQLException;
+    }
+
+    /** Reads with the read connection. */
+    @FunctionalInterface
+    public interface Read<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    /** A group transaction: statements are prepared once and reused. */
+    public static final class Tx {
+        private final Connection connection;
+        private final Map<String, PreparedStatement> statements = new HashMap<>();
+
+        Tx(Connection connection) {
+            this.connection = connection;
+        }
+
+        public PreparedStatement statement(String sql) throws SQLException {
+            PreparedStatement ps = statements.get(sql);
+            if (ps == null) {
+                ps = connection.prepareStatement(sql);
+                statements.put(sql, ps);
+            }
+            return ps;
+        }
+    }
+
+    private record Op(Work work, CompletableFuture<Void> done) {
+    }
+
+    private Store(Path file, Durability durability) throws SQLException {
+        this.file = file;
+        this.durability = durability;
+        this.writer = connect(file, durability);
+        Schema.create(writer);
+        this.reader = connect(file, durability);
+        this.thread = new Thread(this::run, "cohort-store");
+        this.thread.setDaemon(true);
+        this.thread.start();
+    }
+
+    public static Store open(Path file, Durability durability) {
+        try {
+            return new Store(file, durability);
+        } catch (SQLException e) {
+            throw new CohortException("cannot open the session database " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public Durability durability() {
+        return durability;
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    private static Connection connect(Path file, Durability durability) throws SQLException {
+        Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
+        try (Statement s = c.createStatement()) {
+            s.execute("PRAGMA journal_mode=WAL");
+            s.execute("PRAGMA synchronous=" + durability.sqliteSynchronous);
+            s.execute("PRAGMA busy_timeout=10000");
+            s.execute("PRAGMA foreign_keys=ON");
+        }
+        return c;
+    }
+
+    /**
+     * Queues a change; the future completes when it is stored as {@link #durability()} says (at once
+     * for OFF). A change that fails completes exceptionally and does not affect the others.
+     */
+    public CompletableFuture<Void> write(Work work) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        pending.add(new Op(work, done));
+        return durability == Durability.OFF ? CompletableFuture.completedFuture(null) : done;
+    }
+
+    /** Queues a change and waits until it is stored. */
+    public void writeAndWait(Work work) {
+        try {
+            write(work).join();
+        } catch (RuntimeException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            throw new CohortException("the session database refused a change: " + cause.getMessage(), cause);
+        }
+    }
+
+    public synchronized <T> T read(Read<T> read) {
+        try {
+            return read.run(reader);
+        } catch (SQLException e) {
+            throw new CohortException("cannot read the session database " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void run() {
+        Tx tx = new Tx(writer);
+        List<Op> group = new ArrayList<>();
+        try {
+            writer.setAutoCommit(false);
+            while (true) {
+                group.clear();
+                group.add(pending.take());
+                pending.drainTo(group, MAX_GROUP);
+                boolean stop = group.remove(STOP);
+                List<Op> applied = new ArrayList<>(group.size());
+                for (Op op : group) {
+                    try {
+                        op.work.run(tx);
+                        applied.add(op);
+                    } catch (SQLException | RuntimeException e) {
+                        op.done.completeExceptionally(e);
+                    }
+                }
+                try {
+                    writer.commit();
+                    applied.forEach(op -> op.done.complete(null));
+                } catch (SQLException e) {
+                    applied.forEach(op -> op.done.completeExceptionally(e));
+                }
+                if (stop) {
+                    return;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (SQLException e) {
+            group.forEach(op -> op.done.completeExceptionally(e));
+        }
+    }
+
+    /** Writes what is queued, then closes. */
+    @Override
+    public void close() {
+        pending.add(STOP);
+        try {
+            thread.join(30_000);
+            writer.close();
+            synchronized (this) {
+                reader.close();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (SQLException e) {
+            // Closing: nothing more to save.
+        }
+    }
+}

@@ -1,0 +1,214 @@
+package io.cohort.worker;
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+
+/**
+ * Requests to the session's control plane, with the session's token and this worker's id: plain
+ * HTTP/1.1 over one kept-alive socket per thread. Each request leaves in a single write with
+ * TCP_NODELAY, so a small request never waits on delayed acknowledgements (a 40 ms stall per request
+ * with HttpURLConnection, which sends headers and body in separate packets).
+ */
+final class ControlPlaneClient {
+    private final String host;
+    private final int port;
+    private final String token;
+    private final String worker;
+    private final ThreadLocal<Connection> connections = new ThreadLocal<>();
+
+    ControlPlaneClient(String base, String token, String worker) {
+        URI uri = URI.create(base);
+        if (!"http".equals(uri.getScheme()) || uri.getHost() == null || uri.getPort() < 0) {
+            throw new IllegalArgumentException("COHORT_API must look like http://HOST:PORT, got " + base);
+        }
+        this.host = uri.getHost();
+        this.port = uri.getPort();
+        this.token = token;
+        this.worker = worker;
+    }
+
+    static ControlPlaneClient fromEnvironment() {
+        String api = System.getenv("COHORT_API");
+        String token = System.getenv("COHORT_TOKEN");
+        if (api == null || token == null) {
+            throw new IllegalStateException("COHORT_API and COHORT_TOKEN are not set: this program is not running inside a"
+                    + " cohort worker");
+        }
+        return new ControlPlaneClient(api, token, System.getenv().getOrDefault("CDSW_ENGINE_ID", "client"));
+    }
+
+    static String segment(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    /** One kept-alive connection. */
+    private static final class Connection {
+        final Socket socket;
+        final InputStream in;
+        final OutputStream out;
+
+        Connection(Socket socket) throws IOException {
+            this.socket = socket;
+            this.in = new BufferedInputStream(socket.getInputStream(), 65536);
+            this.out = socket.getOutputStream();
+        }
+    }
+
+    /** Sends a request; returns the response body; throws with the session's message on an error status. */
+    byte[] call(String method, String path, byte[] body, Long itemId, int readTimeoutMillis) {
+        IOException last = null;
+        // A kept-alive connection the server has closed fails at once; one fresh retry covers it.
+        for (int attempt = 0; attempt < 2; attempt++) {
+            Connection c = connections.get();
+            boolean reused = c != null;
+            try {
+                if (c == null) {
+                    Socket s = new Socket();
+                    s.setTcpNoDelay(true);
+                    s.connect(new InetSocketAddress(host, port), 10_000);
+                    c = new Connection(s);
+                    connections.set(c);
+                }
+                c.socket.setSoTimeout(readTimeoutMillis);
+                return exchange(c, method, path, body, itemId);
+            } catch (IOException e) {
+                last = e;
+                close(c);
+                if (!reused) {
+                    break;
+                }
+            }
+        }
+        throw new UncheckedIOException("cannot reach the session at http://" + host + ":" + port + " (" + method + " "
+                + path + "): " + last.getMessage(), last);
+    }
+
+    private byte[] exchange(Connection c, String method, String path, byte[] body, Long itemId) throws IOException {
+        byte[] payload = body == null ? new byte[0] : body;
+        StringBuilder head = new StringBuilder(256)
+                .append(method).append(' ').append(path).append(" HTTP/1.1\r\n")
+                .append("Host: ").append(host).append(':').append(port).append("\r\n")
+                .append("Authorization: Bearer ").append(token).append("\r\n")
+                .append("X-Cohort-Worker: ").append(worker).append("\r\n");
+        if (itemId != null) {
+            head.append("X-Cohort-Item: ").append(itemId).append("\r\n");
+        }
+        head.append("Content-Length: ").append(payload.length).append("\r\n\r\n");
+        byte[] h = head.toString().getBytes(StandardCharsets.US_ASCII);
+        byte[] request = new byte[h.length + payload.length];
+        System.arraycopy(h, 0, request, 0, h.length);
+        System.arraycopy(payload, 0, request, h.length, payload.length);
+        c.out.write(request);
+        c.out.flush();
+
+        String status = line(c.in);
+        if (status == null) {
+            throw new IOException("the session closed the connection");
+        }
+        String[] parts = status.split(" ", 3);
+        int code = Integer.parseInt(parts[1]);
+        long length = -1;
+        boolean chunked = false;
+        boolean close = false;
+        String header;
+        while ((header = line(c.in)) != null && !header.isEmpty()) {
+            String lower = header.toLowerCase(Locale.ROOT);
+            if (lower.startsWith("content-length:")) {
+                length = Long.parseLong(header.substring(15).trim());
+            } else if (lower.startsWith("transfer-encoding:") && lower.contains("chunked")) {
+                chunked = true;
+            } else if (lower.startsWith("connection:") && lower.contains("close")) {
+                close = true;
+            }
+        }
+        byte[] response = chunked ? chunked(c.in) : length >= 0 ? exactly(c.in, length) : c.in.readAllBytes();
+        if (close || (!chunked && length < 0)) {
+            close(c);
+        }
+        if (code >= 400) {
+            throw new IllegalStateException("the session refused " + method + " " + path + " (" + code + "): " + message(response));
+        }
+        return response;
+    }
+
+    String callJson(String method, String path, String json, Long itemId, int readTimeoutMillis) {
+        byte[] body = json == null ? null : json.getBytes(StandardCharsets.UTF_8);
+        return new String(call(method, path, body, itemId, readTimeoutMillis), StandardCharsets.UTF_8);
+    }
+
+    private void close(Connection c) {
+        connections.remove();
+        if (c != null) {
+            try {
+                c.socket.close();
+            } catch (IOException ignored) {
+                // Already gone.
+            }
+        }
+    }
+
+    private static String line(InputStream in) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream(128);
+        int ch;
+        while ((ch = in.read()) >= 0) {
+            if (ch == '\n') {
+                break;
+            }
+            if (ch != '\r') {
+                b.write(ch);
+            }
+        }
+        if (ch < 0 && b.size() == 0) {
+            return null;
+        }
+        return b.toString(StandardCharsets.US_ASCII);
+    }
+
+    private static byte[] exactly(InputStream in, long length) throws IOException {
+        byte[] b = in.readNBytes((int) length);
+        if (b.length != length) {
+            throw new IOException("the session's answer ended early");
+        }
+        return b;
+    }
+
+    private static byte[] chunked(InputStream in) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        while (true) {
+            String size = line(in);
+            if (size == null) {
+                throw new IOException("the session's answer ended early");
+            }
+            int n = Integer.parseInt(size.split(";")[0].trim(), 16);
+            if (n == 0) {
+                line(in);
+                return out.toByteArray();
+            }
+            out.write(exactly(in, n));
+            line(in);
+        }
+    }
+
+    private static String message(byte[] response) {
+        String text = new String(response, StandardCharsets.UTF_8);
+        try {
+            Object o = Json.parse(text);
+            if (o instanceof java.util.Map<?, ?> m && m.get("error") != null) {
+                return m.get("error").toString();
+            }
+        } catch (IllegalArgumentException e) {
+            // Not JSON: show it as it is.
+        }
+        return text;
+    }
+}
