@@ -1,0 +1,215 @@
+package io.cohort.core.control;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cohort.core.MutableClock;
+import io.cohort.core.queue.QueueService;
+import io.cohort.core.results.ResultStore;
+import io.cohort.core.results.SnapshotStore;
+import io.cohort.core.store.Durability;
+import io.cohort.core.store.Store;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The control plane: the token guards every endpoint, and bad requests never harm the session. */
+class ControlPlaneTest {
+    /** Every endpoint, with a body that would change something if it were accepted. */
+    static final List<String[]> ENDPOINTS = List.of(
+            new String[] {"GET", "/v1/queues", ""},
+            new String[] {"GET", "/v1/queues/q", ""},
+            new String[] {"POST", "/v1/queues/q/items", "{\"items\":[1,2,3]}"},
+            new String[] {"POST", "/v1/queues/q/take", "{\"max\":5,\"wait_ms\":0}"},
+            new String[] {"POST", "/v1/queues/q/ack", "{\"ids\":[1]}"},
+            new String[] {"POST", "/v1/queues/q/fail", "{\"id\":1,\"error\":\"x\"}"},
+            new String[] {"POST", "/v1/queues/q/close", ""},
+            new String[] {"POST", "/v1/heartbeat", ""},
+            new String[] {"GET", "/v1/results", ""},
+            new String[] {"PUT", "/v1/results/k", "{\"score\":1}"},
+            new String[] {"GET", "/v1/results/k", ""},
+            new String[] {"GET", "/v1/snapshots", ""},
+            new String[] {"PUT", "/v1/snapshots/m", "bytes"},
+            new String[] {"GET", "/v1/snapshots/m", ""},
+            new String[] {"GET", "/nowhere", ""});
+
+    @TempDir
+    Path dir;
+    Store store;
+    QueueService queues;
+    ResultStore results;
+    SnapshotStore snapshots;
+    ControlPlane plane;
+    HttpClient http = HttpClient.newHttpClient();
+
+    @BeforeEach
+    void open() {
+        MutableClock clock = new MutableClock();
+        store = Store.open(dir.resolve("session.db"), Durability.COMMIT);
+        queues = new QueueService(store, clock);
+        results = new ResultStore(store, clock);
+        snapshots = new SnapshotStore(store, dir.resolve("snapshots"), clock);
+        plane = new ControlPlane("127.0.0.1", queues, results, snapshots, 4096, 10_000);
+    }
+
+    @AfterEach
+    void close() {
+        plane.close();
+        store.close();
+    }
+
+    private HttpResponse<String> send(String method, String path, String body, String token) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(plane.url() + path))
+                .method(method, body.isEmpty() ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+                .timeout(Duration.ofSeconds(30));
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void theTokenIsLongAndRandom() {
+        assertThat(plane.token()).hasSize(64).matches("[0-9a-f]+");
+        ControlPlane other = new ControlPlane("127.0.0.1", queues, results, snapshots, 4096, 10_000);
+        try {
+            assertThat(other.token()).isNotEqualTo(plane.token());
+        } finally {
+            other.close();
+        }
+    }
+
+    @Test
+    void everyEndpointRefusesAMissingOrWrongTokenAndChangesNothing() throws Exception {
+        String wrong = plane.token().substring(0, 63) + (plane.token().endsWith("0") ? "1" : "0");
+        for (String token : new String[] {null, wrong, "", plane.token().substring(0, 32)}) {
+            for (String[] e : ENDPOINTS) {
+                HttpResponse<String> r = send(e[0], e[1], e[2], token);
+                assertThat(r.statusCode()).as("%s %s with token %s", e[0], e[1], token).isEqualTo(401);
+                assertThat(r.body()).contains("Authorization: Bearer $COHORT_TOKEN");
+            }
+        }
+        assertThat(queues.names()).isEmpty();
+        assertThat(results.count()).isZero();
+        assertThat(snapshots.list()).isEmpty();
+    }
+
+    @Test
+    void withTheTokenTheEndpointsWork() throws Exception {
+        String t = plane.token();
+        assertThat(send("POST", "/v1/queues/q/items", "{\"items\":[{\"lr\":0.1},2],\"keys\":[\"a\",null]}", t).body()).isEqualTo("{\"added\":2}");
+        String taken = send("POST", "/v1/queues/q/take", "{\"max\":5,\"wait_ms\":0}", t).body();
+        assertThat(taken).isEqualTo("{\"items\":[{\"id\":1,\"attempt\":1,\"value\":{\"lr\":0.1}},{\"id\":2,\"attempt\":1,\"value\":2}],\"done\":false}");
+        assertThat(send("POST", "/v1/queues/q/ack", "{\"ids\":[1,2]}", t).statusCode()).isEqualTo(200);
+        assertThat(send("POST", "/v1/queues/q/close", "", t).statusCode()).isEqualTo(200);
+        assertThat(send("POST", "/v1/queues/q/take", "{\"wait_ms\":0}", t).body()).isEqualTo("{\"items\":[],\"done\":true}");
+        assertThat(send("GET", "/v1/queues/q", "", t).body()).contains("\"done\":2", "\"drained\":true");
+
+        assertThat(send("PUT", "/v1/results/lr%3D0.1%2Fbest", "{\"score\": 0.93}", t).statusCode()).isEqualTo(200);
+        assertThat(send("GET", "/v1/results/lr%3D0.1%2Fbest", "", t).body()).isEqualTo("{\"score\":0.93}");
+        assertThat(send("GET", "/v1/results?prefix=lr%3D", "", t).body()).contains("\"key\":\"lr=0.1/best\"", "\"value\":{\"score\":0.93}");
+        assertThat(send("PUT", "/v1/snapshots/model.bin", "weights", t).body()).contains("\"size\":7");
+        assertThat(send("GET", "/v1/snapshots/model.bin", "", t).body()).isEqualTo("weights");
+    }
+
+    @Test
+    void badRequestsGetAClearFourHundredAndChangeNothing() throws Exception {
+        String t = plane.token();
+        assertThat(send("POST", "/v1/queues/q/items", "{not json", t)).satisfies(r -> {
+            assertThat(r.statusCode()).isEqualTo(400);
+            assertThat(r.body()).contains("not valid JSON");
+        });
+        assertThat(send("POST", "/v1/queues/q/items", "{\"items\":3}", t).body()).contains("send {\\\"items\\\": [value, ...]}");
+        assertThat(send("POST", "/v1/queues/q/items", "{\"items\":[1],\"keys\":[]}", t).statusCode()).isEqualTo(400);
+        assertThat(send("POST", "/v1/queues/q/take", "{\"max\":0}", t).body()).contains("\\\"max\\\" must be a whole number from 1 to 10000");
+        assertThat(send("POST", "/v1/queues/q/take", "{\"wait_ms\":\"soon\"}", t).statusCode()).isEqualTo(400);
+        assertThat(send("POST", "/v1/queues/q/ack", "{\"ids\":[\"x\"]}", t).statusCode()).isEqualTo(400);
+        assertThat(send("POST", "/v1/queues/bad%20name/items", "{\"items\":[1]}", t).body()).contains("queue names are");
+        assertThat(send("GET", "/v1/queues/q/take", "", t).statusCode()).isEqualTo(405);
+        assertThat(send("DELETE", "/v1/results/k", "", t).statusCode()).isEqualTo(405);
+        assertThat(send("GET", "/v1/results/missing", "", t).statusCode()).isEqualTo(404);
+        assertThat(send("GET", "/v2/queues", "", t).statusCode()).isEqualTo(404);
+        assertThat(send("PUT", "/v1/results/k", "", t).statusCode()).isEqualTo(400);
+        assertThat(send("PUT", "/v1/snapshots/..%2Fescape", "x", t).body()).contains("snapshot names are");
+        assertThat(send("POST", "/v1/queues/q/items", "{\"items\":[\"" + "x".repeat(5000) + "\"]}", t)).satisfies(r -> {
+            assertThat(r.statusCode()).isEqualTo(413);
+            assertThat(r.body()).contains("larger than 4096 bytes");
+        });
+        assertThat(send("PUT", "/v1/snapshots/big", "y".repeat(20_000), t).statusCode()).isEqualTo(413);
+        assertThat(snapshots.list()).isEmpty();
+        assertThat(queues.progress("q").added()).isZero();
+    }
+
+    @Test
+    void thousandsOfRandomAndMalformedRequestsLeaveTheSessionServing() throws Exception {
+        Random random = new Random(42);
+        // A take on an open, empty queue rightly waits for items; closed, it answers at once.
+        queues.close("q");
+        String[] methods = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"};
+        String[] paths = {"/v1/queues/q/items", "/v1/queues/q/take", "/v1/queues/q/ack", "/v1/queues/q/fail",
+            "/v1/results/k", "/v1/snapshots/s", "/v1/heartbeat", "/v1/queues/q", "/v1", "/", "/v1/queues/q%20z", "/v1/results/"};
+        String[] bodies = {"", "{", "}", "[]", "null", "{\"items\":null}", "{\"ids\":[1e999]}", "{\"id\":-1}",
+            "{\"max\":99999999999}", "{\"items\":[{\"a\":[[[[[]]]]]}]}", "\u0000\u0001\u0002", "{\"ack\":{}}", "{\"wait_ms\":-5}"};
+        for (int i = 0; i < 2000; i++) {
+            String token = random.nextInt(10) == 0 ? "nope" : plane.token();
+            String body = random.nextInt(4) == 0 ? randomText(random) : bodies[random.nextInt(bodies.length)];
+            String path = paths[random.nextInt(paths.length)] + (random.nextInt(5) == 0 ? randomText(random).replaceAll("[^a-z]", "") : "");
+            HttpResponse<String> r = send(methods[random.nextInt(methods.length)], path, body, token);
+            assertThat(r.statusCode()).as("%s -> %s", path, r.body()).isLessThan(500);
+        }
+        for (int i = 0; i < 300; i++) {
+            rawGarbage(random);
+        }
+
+        // Still correct afterwards.
+        String t = plane.token();
+        long before = queues.progress("fresh").added();
+        assertThat(send("POST", "/v1/queues/fresh/items", "{\"items\":[\"after\"]}", t).body()).isEqualTo("{\"added\":1}");
+        assertThat(send("POST", "/v1/queues/fresh/take", "{\"wait_ms\":0}", t).body()).contains("\"value\":\"after\"");
+        assertThat(queues.progress("fresh").added()).isEqualTo(before + 1);
+        assertThat(send("GET", "/v1/queues/fresh", "", null).statusCode()).isEqualTo(401);
+    }
+
+    private static String randomText(Random random) {
+        byte[] b = new byte[random.nextInt(200)];
+        random.nextBytes(b);
+        return new String(b, StandardCharsets.ISO_8859_1);
+    }
+
+    /** Bytes that are not HTTP at all, on a raw socket. */
+    private void rawGarbage(Random random) throws IOException {
+        URI u = URI.create(plane.url());
+        try (Socket s = new Socket(u.getHost(), u.getPort())) {
+            s.setSoTimeout(5000);
+            OutputStream out = s.getOutputStream();
+            byte[] b = new byte[1 + random.nextInt(3000)];
+            random.nextBytes(b);
+            int kind = random.nextInt(3);
+            if (kind == 0) {
+                out.write(("GET /v1/queues/%ZZ HTTP/1.1\r\nAuthorization: Bearer " + plane.token() + "\r\n\r\n").getBytes());
+            } else if (kind == 1) {
+                out.write(("POST /v1/queues/q/items HTTP/1.1\r\nContent-Length: " + random.nextInt(100000) + "\r\n\r\n").getBytes());
+            }
+            out.write(b);
+            out.flush();
+            s.shutdownOutput();
+            InputStream in = s.getInputStream();
+            in.readNBytes(1 << 16);
+        } catch (IOException e) {
+            // The server may drop such a connection: that is fine, as long as it keeps serving.
+        }
+    }
+}
