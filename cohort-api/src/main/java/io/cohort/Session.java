@@ -69,6 +69,15 @@ public interface Session extends AutoCloseable {
     /** The named queue, created on first use with these options (later calls may not change them). */
     WorkQueue queue(String name, QueueOptions options);
 
+    /** Every queue of the session, in name order. */
+    List<WorkQueue> queues();
+
+    /**
+     * For a resumed session: the launches whose workers were still running when the session ended,
+     * each with n = how many were; launch them again to carry on. Empty for a new session.
+     */
+    List<LaunchRequest> interruptedLaunches();
+
     /** The results workers stored. */
     Results results();
 

@@ -11,6 +11,8 @@ public final class Main {
 
               shell [jshell options]   JShell with the cohort API on the class path and imported
               run [options] [-- cmd]   launch workers, stream their output, wait; exit 1 if any failed
+              resume DIR               reopen a session that ended (or crashed), start its interrupted
+                                       workers again, and wait until its queues are drained
               demo [sockets|hello]     a demonstration on local workers (default: sockets)
               help                     this text
 
@@ -47,6 +49,7 @@ public final class Main {
             return switch (args[0]) {
                 case "shell" -> ShellCommand.run(rest, err);
                 case "run" -> RunCommand.run(rest, out, err);
+                case "resume" -> ResumeCommand.run(rest, out, err);
                 case "demo" -> DemoCommand.run(rest, out);
                 case "help", "-h", "--help" -> {
                     out.print(USAGE);

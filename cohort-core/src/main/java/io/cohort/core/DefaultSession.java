@@ -266,6 +266,30 @@ final class DefaultSession implements Session {
     }
 
     @Override
+    public List<WorkQueue> queues() {
+        return hub.queues.names().stream().map(this::queue).toList();
+    }
+
+    @Override
+    public List<LaunchRequest> interruptedLaunches() {
+        List<LaunchRequest> requests = launches();
+        return hub.store.read(c -> {
+            List<LaunchRequest> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT launch, count(*) FROM workers WHERE reason = ? GROUP BY launch ORDER BY launch")) {
+                ps.setString(1, INTERRUPTED);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        LaunchRequest r = requests.get(rs.getInt(1) - 1);
+                        out.add(new LaunchRequest(rs.getInt(2), r.cpu(), r.memoryGb(), r.gpus(), r.program(), r.env()));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    @Override
     public Results results() {
         return hub.results;
     }

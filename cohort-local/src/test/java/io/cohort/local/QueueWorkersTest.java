@@ -1,0 +1,228 @@
+package io.cohort.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cohort.DeadLetter;
+import io.cohort.Kernel;
+import io.cohort.LaunchRequest;
+import io.cohort.OutputLine;
+import io.cohort.Program;
+import io.cohort.QueueOptions;
+import io.cohort.QueueProgress;
+import io.cohort.Result;
+import io.cohort.Session;
+import io.cohort.Snapshot;
+import io.cohort.Status;
+import io.cohort.WorkQueue;
+import io.cohort.Worker;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Real workers in every language drain queues, store results and snapshots, and fail items. */
+class QueueWorkersTest {
+    @TempDir
+    Path home;
+    Fixtures.Console console = new Fixtures.Console();
+    Session session;
+
+    @BeforeEach
+    void open() {
+        session = Fixtures.open(home, console);
+    }
+
+    @AfterEach
+    void close() {
+        session.close();
+    }
+
+    private WorkQueue filled(String name, int n) {
+        WorkQueue q = session.queue(name);
+        List<Map<String, Object>> items = new ArrayList<>();
+        IntStream.range(0, n).forEach(i -> items.add(Map.of("i", i, "lr", i / 100.0)));
+        q.putAll(items);
+        q.close();
+        return q;
+    }
+
+    @Test
+    void javaPythonRAndShellWorkersDrainOneQueueTogether() {
+        WorkQueue q = filled("params", 60);
+        session.launch(LaunchRequest.of(1, 0.5, 0.5, Program.code("""
+                for (var item : io.cohort.worker.Cohort.queue("params")) {
+                    int i = item.getInt("i");
+                    io.cohort.worker.Cohort.results().put("r" + i, Map.of("square", i * i, "by", "java"));
+                    io.cohort.worker.Cohort.snapshots().save("model-" + i, ("weights " + i).getBytes());
+                }""")));
+        session.launch(LaunchRequest.of(1, 0.5, 0.3, Program.code(Kernel.PYTHON3, """
+                import cohort_client as cohort
+                for item in cohort.queue("params", batch=3):
+                    i = item.value["i"]
+                    cohort.results.put("r%d" % i, {"square": i * i, "by": "python"})
+                    cohort.snapshots.save("model-%d" % i, b"weights %d" % i)
+                """)));
+        session.launch(LaunchRequest.of(1, 0.5, 0.3, Program.code(Kernel.R, """
+                source(Sys.getenv("COHORT_R_CLIENT"))
+                cohort_for_each("params", function(item) {
+                  i <- item$value$i
+                  cohort_result_put(paste0("r", i), list(square = i * i, by = "r"))
+                  cohort_snapshot_save(paste0("model-", i), charToRaw(paste("weights", i)))
+                })
+                """)));
+        // The documented curl example, as a shell worker.
+        session.launch(LaunchRequest.of(1, 0.5, 0.2, Program.shell("""
+                auth="Authorization: Bearer $COHORT_TOKEN"
+                while true; do
+                  r=$(curl -sf -X POST -H "$auth" -H "X-Cohort-Worker: $CDSW_ENGINE_ID" -d '{"max":1,"wait_ms":5000}' "$COHORT_API/v1/queues/params/take") || exit 1
+                  case "$r" in *'"done":true'*) exit 0;; esac
+                  id=$(echo "$r" | sed -n 's/.*"id":\\([0-9]*\\).*/\\1/p')
+                  i=$(echo "$r" | sed -n 's/.*"i":\\([0-9]*\\).*/\\1/p')
+                  [ -z "$id" ] && continue
+                  curl -sf -X PUT -H "$auth" -H "X-Cohort-Worker: $CDSW_ENGINE_ID" -H "X-Cohort-Item: $id" -d "{\\"square\\":$((i*i)),\\"by\\":\\"shell\\"}" "$COHORT_API/v1/results/r$i" >/dev/null || exit 1
+                  printf 'weights %s' "$i" | curl -sf -X PUT -H "$auth" --data-binary @- "$COHORT_API/v1/snapshots/model-$i" >/dev/null || exit 1
+                  curl -sf -X POST -H "$auth" -H "X-Cohort-Worker: $CDSW_ENGINE_ID" -d "{\\"ids\\":[$id]}" "$COHORT_API/v1/queues/params/ack" >/dev/null || exit 1
+                done
+                """)));
+
+        QueueProgress p = q.awaitDrained(Duration.ofSeconds(120));
+
+        assertThat(p.drained()).isTrue();
+        assertThat(p.done()).isEqualTo(60);
+        assertThat(session.await(List.of(), true, Duration.ofSeconds(60)).failures()).isEmpty();
+        List<Result> results = session.results().withPrefix("r");
+        assertThat(results).hasSize(60);
+        for (Result r : results) {
+            int i = Integer.parseInt(r.key().substring(1));
+            assertThat(((Map<?, ?>) r.value()).get("square")).isEqualTo(i * i);
+            assertThat(r.workerId()).isIn("w1", "w2", "w3", "w4");
+            assertThat(r.itemId()).as("result %s is tagged with its item", r.key()).isEqualTo(i + 1L);
+            Snapshot s = session.snapshots().get("model-" + i).orElseThrow();
+            assertThat(new String(session.snapshots().read(s.name()))).isEqualTo("weights " + i);
+        }
+        // Every worker that got items stored them under its own language.
+        assertThat(results.stream().map(r -> ((Map<?, ?>) r.value()).get("by")).distinct().count()).isGreaterThanOrEqualTo(2);
+        assertThat(console.lines()).anyMatch(l -> l.startsWith("[params] [########################] 60/60 done"));
+    }
+
+    @Test
+    void anExceptionOutOfTheJavaLoopFailsTheItemAndItIsDeadLetteredAfterMaxAttempts() {
+        WorkQueue q = session.queue("risky", QueueOptions.DEFAULTS.withMaxAttempts(2));
+        q.putAll(List.of(1, 2, 13, 4));
+        q.close();
+        String code = """
+                for (var item : io.cohort.worker.Cohort.queue("risky")) {
+                    long n = (Long) item.value();
+                    if (n == 13) throw new IllegalStateException("unlucky " + n);
+                    io.cohort.worker.Cohort.results().put("n" + n, n);
+                }""";
+        // Each worker that meets 13 dies with it; the next one carries on.
+        for (int round = 0; round < 3 && !q.progress().drained(); round++) {
+            List<Worker> ws = session.launch(LaunchRequest.of(1, 0.5, 0.3, Program.code(code)));
+            session.await(ws, true, Duration.ofSeconds(60));
+        }
+
+        assertThat(q.progress().drained()).isTrue();
+        assertThat(q.progress().done()).isEqualTo(3);
+        List<DeadLetter> dead = q.deadLetters();
+        assertThat(dead).singleElement().satisfies(d -> {
+            assertThat(d.json()).isEqualTo("13");
+            assertThat(d.attempts()).isEqualTo(2);
+            assertThat(d.error()).contains("java.lang.IllegalStateException: unlucky 13");
+        });
+        assertThat(session.results().list()).extracting(Result::key).containsExactly("n1", "n2", "n4");
+        assertThat(session.list()).filteredOn(w -> w.status() == Status.FAILED).hasSize(2);
+    }
+
+    @Test
+    void pythonForEachFailsAnItemAndGoesOn() {
+        WorkQueue q = session.queue("py", QueueOptions.DEFAULTS.withMaxAttempts(1));
+        q.putAll(List.of("ok", "bad", "fine"));
+        q.close();
+        session.launch(LaunchRequest.of(1, 0.5, 0.3, Program.code(Kernel.PYTHON3, """
+                import cohort_client as cohort
+                def work(item):
+                    if item.value == "bad":
+                        raise ValueError("cannot do " + item.value)
+                    cohort.results.put(item.value, True)
+                cohort.for_each("py", work)
+                """)));
+
+        QueueProgress p = q.awaitDrained(Duration.ofSeconds(60));
+
+        assertThat(p.done()).isEqualTo(2);
+        assertThat(p.failed()).isEqualTo(1);
+        assertThat(q.deadLetters().get(0).error()).contains("ValueError: cannot do bad");
+        assertThat(session.await(List.of(), true, Duration.ofSeconds(30)).failures()).isEmpty();
+    }
+
+    @Test
+    void producersCanAddWhileWorkersRunWithKeysThatDeduplicate() {
+        WorkQueue q = session.queue("links");
+        q.putUnique("/", "/");
+        // A tiny crawl: every page links to two children and back to the root; each page is visited once.
+        session.launch(LaunchRequest.of(2, 0.5, 0.3, Program.code(Kernel.PYTHON3, """
+                import cohort_client as cohort
+                for item in cohort.queue("links"):
+                    page = item.value
+                    cohort.results.put(page, {"visited": True})
+                    if len(page) < 6:
+                        for child in (page + "a", page + "b", "/"):
+                            cohort.put("links", child, key=child)
+                """)));
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60))
+                .until(() -> q.progress().done() == 63 && q.progress().inFlight() == 0 && q.progress().ready() == 0);
+        q.close();
+
+        QueueProgress p = q.awaitDrained(Duration.ofSeconds(60));
+
+        assertThat(p.added()).isEqualTo(63);
+        assertThat(session.results().count()).isEqualTo(63);
+        assertThat(session.await(List.of(), true, Duration.ofSeconds(30)).failures()).isEmpty();
+    }
+
+    @Test
+    void awaitDrainedReturnsWhenNoWorkerIsLeftAndSaysSo() {
+        WorkQueue q = filled("orphaned", 5);
+        List<Worker> ws = session.launch(LaunchRequest.of(1, 0.5, 0.2, Program.shell("exit 0")));
+        session.await(ws, true, Duration.ofSeconds(30));
+
+        QueueProgress p = q.awaitDrained(Duration.ZERO);
+
+        assertThat(p.drained()).isFalse();
+        assertThat(p.ready()).isEqualTo(5);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
+                .until(() -> console.lines().contains("[orphaned] not drained: no worker of the session is running"));
+    }
+
+    @Test
+    void aStoppedWorkersItemGoesBackWithoutUsingAnAttempt() {
+        WorkQueue q = session.queue("slow", QueueOptions.DEFAULTS.withMaxAttempts(1));
+        q.put("long job");
+        q.close();
+        List<Worker> first = session.launch(LaunchRequest.of(1, 0.5, 0.3, Program.code(Kernel.PYTHON3, """
+                import time, cohort_client as cohort
+                for item in cohort.queue("slow"):
+                    print("working", flush=True)
+                    time.sleep(300)
+                """)));
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+                .until(() -> session.output(first.get(0)).stream().map(OutputLine::text).anyMatch("working"::equals));
+        session.stop(first);
+
+        assertThat(q.progress().ready()).isEqualTo(1);
+        session.launch(LaunchRequest.of(1, 0.5, 0.3, Program.code(Kernel.PYTHON3, """
+                import cohort_client as cohort
+                for item in cohort.queue("slow"):
+                    cohort.results.put("done", item.attempt)
+                """)));
+        assertThat(q.awaitDrained(Duration.ofSeconds(60)).done()).isEqualTo(1);
+        assertThat(session.results().get("done").orElseThrow().value()).isEqualTo(1);
+    }
+}
