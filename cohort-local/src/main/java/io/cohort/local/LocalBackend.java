@@ -26,6 +26,8 @@ import java.util.stream.Collectors;
  */
 final class LocalBackend implements Backend {
     private static final long WATCH_MILLIS = 200;
+    /** Marks this run's worker processes (COHORT_GUARD) and names its cgroups. */
+    private final String guardId;
     private final String masterAddress;
     private final Cgroups cgroups;
     private final Gpus gpus;
@@ -35,10 +37,13 @@ final class LocalBackend implements Backend {
     private final Map<String, LocalWorker> running = new ConcurrentHashMap<>();
 
     LocalBackend(String sessionId, Path sessionDirectory, SessionOptions options) {
+        // A resumed session keeps its id, while the guard of its previous run may still be sweeping:
+        // each run marks its processes and names its cgroups with an id of its own.
+        this.guardId = sessionId + "-" + java.util.HexFormat.of().toHexDigits(new java.security.SecureRandom().nextInt());
         this.masterAddress = options.setting("local.masterIp", "127.0.0.1");
-        this.cgroups = Cgroups.detect(sessionId, options.setting("local.cgroups", "auto"));
+        this.cgroups = Cgroups.detect(guardId, options.setting("local.cgroups", "auto"));
         this.gpus = Gpus.discover(options.setting("local.nvidiaSmi", "nvidia-smi"), System.getenv("CUDA_VISIBLE_DEVICES"));
-        this.guard = Guard.start(sessionDirectory, sessionId, options.stopGrace(), cgroups.sessionDirectories());
+        this.guard = Guard.start(sessionDirectory, guardId, options.stopGrace(), cgroups.sessionDirectories());
         this.timers = Executors.newScheduledThreadPool(1, r -> {
             Thread t = new Thread(r, "cohort-local-" + sessionId);
             t.setDaemon(true);
@@ -87,6 +92,7 @@ final class LocalBackend implements Backend {
         }
         Map<String, String> env = new HashMap<>(spec.env());
         env.put("CDSW_IP_ADDRESS", ip);
+        env.put(LocalWorker.GUARD_VARIABLE, guardId);
         if (gpus.count() > 0) {
             String visible = gpuIndices.stream().map(String::valueOf).collect(Collectors.joining(","));
             env.put("CUDA_VISIBLE_DEVICES", visible);

@@ -26,6 +26,8 @@ final class LocalWorker implements WorkerHandle {
             + " echo $$ > \"$1\" || { echo \"cohort: cannot join cgroup $1\" >&2; exit 125; }; shift; n=$((n-1)); done;"
             + " exec \"$@\"";
     private static final Duration LEFTOVER_GRACE = Duration.ofSeconds(1);
+    /** Every process of a worker carries the id of its session's run in this variable. */
+    static final String GUARD_VARIABLE = "COHORT_GUARD";
 
     private final WorkerSpec spec;
     private final WorkerSink sink;
@@ -196,7 +198,7 @@ final class LocalWorker implements WorkerHandle {
             return pids;
         }
         long root = process.pid();
-        String sessionMark = "COHORT_SESSION_ID=" + spec.sessionId();
+        String sessionMark = GUARD_VARIABLE + "=" + spec.env().get(GUARD_VARIABLE);
         String workerMark = "COHORT_WORKER_ID=" + spec.workerId();
         for (ProcTable.Entry e : ProcTable.read()) {
             if (e.session() == root || e.processGroup() == root

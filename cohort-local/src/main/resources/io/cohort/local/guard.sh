@@ -3,9 +3,9 @@
 # the only writer of this script's stdin, so when the JVM ends -- normally, by an exception, by a
 # signal, even by SIGKILL -- the pipe closes, `read` returns, and the guard kills every process of
 # the session's workers: their process groups, their cgroups, and any process whose environment
-# carries the session's id (which catches children that started sessions of their own).
+# carries this run's mark COHORT_GUARD=ID (which catches children that started sessions of their own).
 #
-# Usage: guard.sh SESSION_ID GRACE_SECONDS [CGROUP_DIR...]
+# Usage: guard.sh ID GRACE_SECONDS [CGROUP_DIR...]   (ID: the session's id and this run's)
 # stdin: lines "track PGID" / "untrack PGID" as workers start and end.
 trap '' INT TERM HUP QUIT PIPE
 session="$1"; grace="$2"; shift 2
@@ -23,7 +23,7 @@ done
 members() {
   local f
   for f in $(find "${cgroup_dirs[@]}" -name cgroup.procs 2>/dev/null); do cat "$f" 2>/dev/null; done
-  grep -lzx "COHORT_SESSION_ID=$session" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3
+  grep -lzx "COHORT_GUARD=$session" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3
 }
 
 signal_all() {
