@@ -50,6 +50,11 @@ def _path(*parts):
     return "/" + "/".join(urllib.parse.quote(p, safe="") for p in parts)
 
 
+def _key_path(key):
+    # Any key (a URL, say) travels as a query parameter.
+    return "/v1/results?key=" + urllib.parse.quote(key, safe="")
+
+
 def _call(method, path, body=None, item=None, timeout=90, raw=False):
     try:
         url = os.environ["COHORT_API"] + path
@@ -156,11 +161,11 @@ class _Results:
     """Results: a JSON value per key; storing a key again replaces it."""
 
     def put(self, key, value):
-        _call("PUT", _path("v1", "results", key), value, item=_current[1] if _current else None)
+        _call("PUT", _key_path(key), value, item=_current[1] if _current else None)
 
     def get(self, key):
         try:
-            return _call("GET", _path("v1", "results", key))
+            return _call("GET", _key_path(key))
         except CohortError as e:
             if "(404)" in str(e):
                 return None

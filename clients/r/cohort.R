@@ -53,6 +53,11 @@
   paste0("/", paste(vapply(c(...), function(p) utils::URLencode(p, reserved = TRUE), ""), collapse = "/"))
 }
 
+# Any key (a URL, say) travels as a query parameter.
+.cohort_key_path <- function(key) {
+  paste0("/v1/results?key=", utils::URLencode(key, reserved = TRUE))
+}
+
 .cohort_call <- function(method, path, value = NULL, item = NULL) {
   body <- if (is.null(value)) raw(0) else .cohort_json_write(value)
   payload <- .cohort_http(method, path, body, item)
@@ -96,11 +101,11 @@ cohort_fail <- function(queue, id, error) {
 
 # Stores (or replaces) a JSON value under a key, tagged with this worker and its current item.
 cohort_result_put <- function(key, value) {
-  invisible(.cohort_call("PUT", .cohort_path("v1", "results", key), value, .cohort_env$item))
+  invisible(.cohort_call("PUT", .cohort_key_path(key), value, .cohort_env$item))
 }
 
 cohort_result_get <- function(key) {
-  .cohort_call("GET", .cohort_path("v1", "results", key))
+  .cohort_call("GET", .cohort_key_path(key))
 }
 
 # Saves a file (a path) or a raw vector as a named snapshot.

@@ -87,6 +87,9 @@ public interface Session extends AutoCloseable {
     /** The base URL of the session's HTTP control plane (workers get it as COHORT_API). */
     String controlPlaneUrl();
 
+    /** The token every control-plane request must carry (workers get it as COHORT_TOKEN). Keep it secret. */
+    String controlPlaneToken();
+
     /** Stops every worker and releases everything the session holds. Idempotent. */
     @Override
     void close();

@@ -304,6 +304,11 @@ final class DefaultSession implements Session {
         return hub.controlPlane.url();
     }
 
+    @Override
+    public String controlPlaneToken() {
+        return hub.controlPlane.token();
+    }
+
     /** Every launch of this session (before a resume too), in order. */
     List<LaunchRequest> launches() {
         return hub.store.read(c -> {

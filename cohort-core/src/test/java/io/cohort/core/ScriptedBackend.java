@@ -53,7 +53,7 @@ public final class ScriptedBackend implements Backend {
 
     @Override
     public String masterAddress() {
-        return "10.9.8.7";
+        return "127.9.8.7";
     }
 
     @Override

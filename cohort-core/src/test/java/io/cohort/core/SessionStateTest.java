@@ -83,7 +83,7 @@ class SessionStateTest {
         session.launch(LaunchRequest.builder().n(2).cpu(0.5).memoryGb(0.5).code("!true").env("K", "V").build());
 
         Map<String, String> env = backend.specs.get("w2").env();
-        assertThat(env).containsEntry("CML_MASTER_IP", "10.9.8.7").containsEntry("CDSW_ENGINE_ID", "w2")
+        assertThat(env).containsEntry("CML_MASTER_IP", "127.9.8.7").containsEntry("CDSW_ENGINE_ID", "w2")
                 .containsEntry("COHORT_WORKER_INDEX", "1").containsEntry("K", "V")
                 .containsEntry("CDSW_MEMORY_MB", "512").containsEntry("CDSW_CPU_MILLICORES", "500");
         assertThat(backend.specs.get("w2").memoryBytes()).isEqualTo(512L << 20);

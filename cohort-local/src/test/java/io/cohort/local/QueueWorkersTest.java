@@ -177,6 +177,8 @@ class QueueWorkersTest {
                             cohort.put("links", child, key=child)
                 """)));
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60))
+                .failFast("a worker ended", () -> session.list().stream().filter(w -> w.status().isFinal())
+                        .map(w -> w + " " + session.output(w)).findFirst().orElse(null) != null)
                 .until(() -> q.progress().done() == 63 && q.progress().inFlight() == 0 && q.progress().ready() == 0);
         q.close();
 

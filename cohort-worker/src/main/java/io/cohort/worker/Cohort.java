@@ -62,17 +62,17 @@ public final class Cohort {
 
     /** The named queue of the session, to iterate over: {@code for (Item item : Cohort.queue("params"))}. */
     public static WorkItems queue(String name) {
-        return new WorkItems(client(), name);
+        return new CohortClient(client()).queue(name);
     }
 
     /** The session's results store. */
     public static StoredResults results() {
-        return new StoredResults(client());
+        return new CohortClient(client()).results();
     }
 
     /** The session's snapshots. */
     public static SavedSnapshots snapshots() {
-        return new SavedSnapshots(client());
+        return new CohortClient(client()).snapshots();
     }
 
     static Long currentItemId() {

@@ -51,6 +51,11 @@ final class ControlPlaneClient {
         return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
+    /** The path of a result: any key travels as a query parameter. */
+    static String resultPath(String key) {
+        return "/v1/results?key=" + segment(key);
+    }
+
     /** One kept-alive connection. */
     private static final class Connection {
         final Socket socket;

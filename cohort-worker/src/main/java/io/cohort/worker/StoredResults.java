@@ -10,13 +10,13 @@ public final class StoredResults {
 
     /** Stores (or replaces) the value under the key; returns once the session has stored it. */
     public void put(String key, Object value) {
-        client.callJson("PUT", "/v1/results/" + ControlPlaneClient.segment(key), Json.write(value), Cohort.currentItemId(), 60_000);
+        client.callJson("PUT", ControlPlaneClient.resultPath(key), Json.write(value), Cohort.currentItemId(), 60_000);
     }
 
     /** The value under a key, parsed, or null when there is none. */
     public Object get(String key) {
         try {
-            return Json.parse(client.callJson("GET", "/v1/results/" + ControlPlaneClient.segment(key), null, null, 60_000));
+            return Json.parse(client.callJson("GET", ControlPlaneClient.resultPath(key), null, null, 60_000));
         } catch (IllegalStateException e) {
             if (e.getMessage().contains("(404)")) {
                 return null;

@@ -24,18 +24,24 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import org.eclipse.jetty.http.spi.JettyHttpServer;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * The session's HTTP/JSON API, for workers in any language (see docs/control-plane.md). Every
  * request must carry the session's token; a request without it changes nothing and gets 401.
+ *
+ * <p>Handlers are written against the JDK's {@code com.sun.net.httpserver} API and served by Jetty
+ * through its adapter: the JDK's own server hands every request between a selector thread and a
+ * worker thread, which halved the queue's throughput (measured in bench/QueueBench).
  */
 public final class ControlPlane implements AutoCloseable {
     /** The longest a take may wait for an item before answering empty. */
     static final long MAX_WAIT_MS = 60_000;
     private final HttpServer server;
-    private final ExecutorService executor;
+    private final Server jetty;
     private final byte[] token;
     private final String tokenText;
     private final QueueService queues;
@@ -55,27 +61,34 @@ public final class ControlPlane implements AutoCloseable {
         new SecureRandom().nextBytes(random);
         this.tokenText = HexFormat.of().formatHex(random);
         this.token = tokenText.getBytes(StandardCharsets.US_ASCII);
-        // Answers leave without waiting for the previous packet to be acknowledged (read once, at the first server).
-        System.setProperty("sun.net.httpserver.nodelay", "true");
+        // Long polls hold a thread each, so the pool is large; idle threads go away.
+        QueuedThreadPool threads = new QueuedThreadPool(1024, 4, 30_000);
+        threads.setName("cohort-http");
+        threads.setDaemon(true);
+        this.jetty = new Server(threads);
+        jetty.setHandler(new org.eclipse.jetty.server.handler.ContextHandlerCollection());
+        this.server = new JettyHttpServer(jetty, false);
         try {
-            this.server = HttpServer.create(new InetSocketAddress(bindAddress, 0), 1024);
-        } catch (IOException e) {
+            server.bind(new InetSocketAddress(bindAddress, 0), 1024);
+            for (var connector : jetty.getConnectors()) {
+                var http = connector.getConnectionFactory(org.eclipse.jetty.server.HttpConnectionFactory.class);
+                if (http != null) {
+                    http.getHttpConfiguration().setSendServerVersion(false);
+                }
+            }
+            server.createContext("/", this::handle);
+            server.start();
+        } catch (IOException | RuntimeException e) {
             throw new CohortException("cannot start the control plane on " + bindAddress + ": " + e.getMessage(), e);
         }
-        this.executor = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "cohort-http");
-            t.setDaemon(true);
-            return t;
-        });
-        server.setExecutor(executor);
-        server.createContext("/", this::handle);
-        server.start();
+        this.url = "http://" + bindAddress + ":" + ((ServerConnector) jetty.getConnectors()[0]).getLocalPort();
     }
+
+    private final String url;
 
     /** The base URL, e.g. http://127.0.0.1:41234 */
     public String url() {
-        InetSocketAddress a = server.getAddress();
-        return "http://" + a.getHostString() + ":" + a.getPort();
+        return url;
     }
 
     /** The session's token (256 random bits, hex): workers get it as COHORT_TOKEN. */
@@ -188,7 +201,7 @@ public final class ControlPlane implements AutoCloseable {
             }
             case "ack" -> {
                 method(r, "POST");
-                queues.ack(name, r.worker(), ids(r.json().get("ids"), "ids")).join();
+                queues.awaitStored(queues.ack(name, r.worker(), ids(r.json().get("ids"), "ids")));
                 json(r.exchange, 200, "{}");
             }
             case "fail" -> {
@@ -209,7 +222,9 @@ public final class ControlPlane implements AutoCloseable {
     }
 
     private void resultRoute(Request r, List<String> p) throws IOException {
-        if (p.size() == 2) {
+        // Any key travels as ?key=...; a simple one may also be the rest of the path (/v1/results/lr=0.1).
+        String keyParameter = r.query("key");
+        if (p.size() == 2 && keyParameter == null) {
             method(r, "GET");
             String prefix = r.query("prefix");
             List<Result> list = prefix == null ? results.list() : results.withPrefix(prefix);
@@ -227,7 +242,7 @@ public final class ControlPlane implements AutoCloseable {
             json(r.exchange, 200, s.append(']').toString());
             return;
         }
-        String key = String.join("/", p.subList(2, p.size()));
+        String key = keyParameter != null ? keyParameter : String.join("/", p.subList(2, p.size()));
         switch (r.method) {
             case "PUT", "POST" -> {
                 String body = r.bodyText();
@@ -357,7 +372,11 @@ public final class ControlPlane implements AutoCloseable {
 
     private static void error(HttpExchange exchange, int status, String message) {
         try {
-            // What the client sent and nobody read is drained (or the connection dropped) when the exchange closes.
+            // Read what the client sent, so its connection stays usable for the next request.
+            String length = exchange.getRequestHeaders().getFirst("Content-Length");
+            if (length != null && length.matches("\\d{1,7}") && Long.parseLong(length) <= (1 << 20)) {
+                exchange.getRequestBody().readNBytes(Integer.parseInt(length));
+            }
             json(exchange, status, Json.write(Map.of("error", message == null ? "unknown error" : message)));
         } catch (IOException e) {
             // The client went away.
@@ -367,6 +386,5 @@ public final class ControlPlane implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
-        executor.shutdownNow();
     }
 }

@@ -191,7 +191,7 @@ public final class QueueService {
             lock.unlock();
         }
         if (acked != null) {
-            acked.join();
+            store.await(acked);
         }
         return new Taken(items, done);
     }
@@ -243,6 +243,11 @@ public final class QueueService {
         });
     }
 
+    /** Waits until a change this service made is stored. */
+    public void awaitStored(CompletableFuture<Void> change) {
+        store.await(change);
+    }
+
     /** A worker reports that an item failed; it is tried again, or moves to the dead letters. */
     public void fail(String name, String worker, long id, String error) {
         CompletableFuture<Void> stored;
@@ -257,7 +262,7 @@ public final class QueueService {
         } finally {
             lock.unlock();
         }
-        stored.join();
+        store.await(stored);
     }
 
     /**

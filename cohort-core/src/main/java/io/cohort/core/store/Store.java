@@ -16,19 +16,24 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 
 /**
- * The session's database: SQLite in WAL mode in the session directory. One thread writes, taking
- * every change waiting at that moment into one transaction (group commit); each change's future
- * completes when its transaction has committed. Reads use their own connection.
+ * The session's database: SQLite in WAL mode in the session directory. Changes are grouped: whoever
+ * commits takes every change waiting at that moment into one transaction (group commit), and each
+ * change's future completes when its transaction has committed. A caller that waits for its change
+ * commits the group itself when no one else is committing (leader/follower), which saves two thread
+ * hand-offs per request; a background thread commits changes nobody waits for. Reads use their own
+ * connection.
  */
 public final class Store implements AutoCloseable {
     private static final int MAX_GROUP = 4096;
-    private static final Op STOP = new Op(null, null);
     private final Path file;
     private final Durability durability;
     private final Connection writer;
     private final Connection reader;
     private final BlockingQueue<Op> pending = new LinkedBlockingQueue<>();
+    private final java.util.concurrent.locks.ReentrantLock committing = new java.util.concurrent.locks.ReentrantLock();
+    private final Tx tx;
     private final Thread thread;
+    private volatile boolean closed;
 
     /** One piece of work in a group transaction. */
     @FunctionalInterface
@@ -70,6 +75,8 @@ public final class Store implements AutoCloseable {
         this.writer = connect(file, durability);
         Schema.create(writer);
         this.reader = connect(file, durability);
+        this.writer.setAutoCommit(false);
+        this.tx = new Tx(writer);
         this.thread = new Thread(this::run, "cohort-store");
         this.thread.setDaemon(true);
         this.thread.start();
@@ -114,8 +121,31 @@ public final class Store implements AutoCloseable {
 
     /** Queues a change and waits until it is stored. */
     public void writeAndWait(Work work) {
+        await(write(work));
+    }
+
+    /** Waits until a change is stored, committing the waiting group itself when no one else is. */
+    public void await(CompletableFuture<Void> stored) {
+        while (!stored.isDone()) {
+            if (committing.tryLock()) {
+                try {
+                    commitPending(null);
+                } finally {
+                    committing.unlock();
+                }
+            } else {
+                try {
+                    stored.get(200, java.util.concurrent.TimeUnit.MICROSECONDS);
+                } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+                    // Done exceptionally, or still waiting for the current committer: look again.
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new CohortException("interrupted while storing a change", e);
+                }
+            }
+        }
         try {
-            write(work).join();
+            stored.join();
         } catch (RuntimeException e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
             throw new CohortException("the session database refused a change: " + cause.getMessage(), cause);
@@ -130,46 +160,59 @@ public final class Store implements AutoCloseable {
         }
     }
 
+    /** Commits changes nobody waits for (and everything when durability is off). */
     private void run() {
-        Tx tx = new Tx(writer);
-        List<Op> group = new ArrayList<>();
         try {
-            writer.setAutoCommit(false);
             while (true) {
-                group.clear();
-                group.add(pending.take());
-                pending.drainTo(group, MAX_GROUP);
-                boolean stop = group.remove(STOP);
-                List<Op> applied = new ArrayList<>(group.size());
-                for (Op op : group) {
+                Op first = pending.poll(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+                if (first != null) {
+                    committing.lock();
                     try {
-                        op.work.run(tx);
-                        applied.add(op);
-                    } catch (SQLException | RuntimeException e) {
-                        op.done.completeExceptionally(e);
+                        commitPending(first);
+                    } finally {
+                        committing.unlock();
                     }
                 }
-                try {
-                    writer.commit();
-                    applied.forEach(op -> op.done.complete(null));
-                } catch (SQLException e) {
-                    applied.forEach(op -> op.done.completeExceptionally(e));
-                }
-                if (stop) {
+                if (closed && pending.isEmpty()) {
                     return;
                 }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Commits {@code first} (if any) and everything waiting, in one transaction. Holds the commit lock. */
+    private void commitPending(Op first) {
+        List<Op> group = new ArrayList<>();
+        if (first != null) {
+            group.add(first);
+        }
+        pending.drainTo(group, MAX_GROUP);
+        if (group.isEmpty()) {
+            return;
+        }
+        List<Op> applied = new ArrayList<>(group.size());
+        for (Op op : group) {
+            try {
+                op.work.run(tx);
+                applied.add(op);
+            } catch (SQLException | RuntimeException e) {
+                op.done.completeExceptionally(e);
+            }
+        }
+        try {
+            writer.commit();
+            applied.forEach(op -> op.done.complete(null));
         } catch (SQLException e) {
-            group.forEach(op -> op.done.completeExceptionally(e));
+            applied.forEach(op -> op.done.completeExceptionally(e));
         }
     }
 
     /** Writes what is queued, then closes. */
     @Override
     public void close() {
-        pending.add(STOP);
+        closed = true;
         try {
             thread.join(30_000);
             writer.close();

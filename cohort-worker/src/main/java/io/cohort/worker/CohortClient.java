@@ -1,0 +1,39 @@
+package io.cohort.worker;
+
+/**
+ * A connection to a session's control plane from any Java program: a worker (see {@link Cohort},
+ * which makes one from the worker's environment), a tool, a benchmark.
+ *
+ * <pre>{@code
+ * var client = new CohortClient("http://127.0.0.1:41234", token, "loader");
+ * client.queue("urls").put("https://example.org/");
+ * }</pre>
+ */
+public final class CohortClient {
+    private final ControlPlaneClient client;
+
+    /**
+     * @param api    the session's control-plane URL (COHORT_API)
+     * @param token  the session's token (COHORT_TOKEN)
+     * @param caller who is calling: leases, results and snapshots are tagged with it
+     */
+    public CohortClient(String api, String token, String caller) {
+        this.client = new ControlPlaneClient(api, token, caller);
+    }
+
+    CohortClient(ControlPlaneClient client) {
+        this.client = client;
+    }
+
+    public WorkItems queue(String name) {
+        return new WorkItems(client, name);
+    }
+
+    public StoredResults results() {
+        return new StoredResults(client);
+    }
+
+    public SavedSnapshots snapshots() {
+        return new SavedSnapshots(client);
+    }
+}
