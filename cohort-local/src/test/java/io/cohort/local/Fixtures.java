@@ -5,8 +5,10 @@ import io.cohort.SessionOptions;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 /** Opens real sessions for tests, with their console captured, and counts their processes. */
@@ -47,6 +49,33 @@ final class Fixtures {
         String mark = "COHORT_SESSION_ID=" + sessionId;
         return ProcTable.read().stream().map(ProcTable.Entry::pid)
                 .filter(pid -> ProcTable.hasVariable(pid, mark)).toList();
+    }
+
+    /**
+     * The session's cgroup folders that exist now. A session makes them under its JVM's own cgroups
+     * (cohort-ID), and a child JVM started by the test shares the test JVM's cgroups.
+     */
+    static List<Path> cgroupFolders(String sessionId) {
+        List<Path> dirs = new ArrayList<>();
+        Cgroups.ownCgroup("cgroup", "memory").ifPresent(p -> dirs.add(p.resolve("cohort-" + sessionId)));
+        Cgroups.ownCgroup("cgroup", "cpu").ifPresent(p -> dirs.add(p.resolve("cohort-" + sessionId)));
+        Cgroups.ownCgroup("cgroup2", "").ifPresent(p -> dirs.add(p.resolve("cohort-" + sessionId)));
+        return dirs.stream().filter(Files::isDirectory).toList();
+    }
+
+    /** Live processes whose command line names {@code path} (a session JVM or JShell agent given it as cohort.home, a guard). */
+    static List<Long> processesNaming(Path path) {
+        String name = path.toString();
+        long self = ProcessHandle.current().pid();
+        return ProcTable.read().stream().map(ProcTable.Entry::pid)
+                .filter(pid -> pid != self)
+                .filter(pid -> ProcessHandle.of(pid).flatMap(h -> h.info().commandLine()).map(c -> c.contains(name)).orElse(false))
+                .toList();
+    }
+
+    /** Pids with their command lines, for failure messages. */
+    static List<String> describe(List<Long> pids) {
+        return pids.stream().map(p -> p + " " + ProcessHandle.of(p).flatMap(h -> h.info().commandLine()).orElse("?")).toList();
     }
 
     /** Java source for a class path entry list of this test JVM, for child JVMs. */
