@@ -52,15 +52,24 @@ final class Fixtures {
     }
 
     /**
-     * The session's cgroup folders that exist now. A session makes them under its JVM's own cgroups
-     * (cohort-ID), and a child JVM started by the test shares the test JVM's cgroups.
+     * The session's cgroup folders that exist now. Each run of a session makes them under its JVM's
+     * own cgroups (cohort-ID-RUN), and a child JVM started by the test shares the test JVM's cgroups.
      */
     static List<Path> cgroupFolders(String sessionId) {
+        List<Path> parents = new ArrayList<>();
+        Cgroups.ownCgroup("cgroup", "memory").ifPresent(parents::add);
+        Cgroups.ownCgroup("cgroup", "cpu").ifPresent(parents::add);
+        Cgroups.ownCgroup("cgroup2", "").ifPresent(parents::add);
         List<Path> dirs = new ArrayList<>();
-        Cgroups.ownCgroup("cgroup", "memory").ifPresent(p -> dirs.add(p.resolve("cohort-" + sessionId)));
-        Cgroups.ownCgroup("cgroup", "cpu").ifPresent(p -> dirs.add(p.resolve("cohort-" + sessionId)));
-        Cgroups.ownCgroup("cgroup2", "").ifPresent(p -> dirs.add(p.resolve("cohort-" + sessionId)));
-        return dirs.stream().filter(Files::isDirectory).toList();
+        for (Path parent : parents) {
+            try (var list = Files.list(parent)) {
+                list.filter(d -> d.getFileName().toString().startsWith("cohort-" + sessionId + "-") && Files.isDirectory(d))
+                        .forEach(dirs::add);
+            } catch (java.io.IOException e) {
+                // No such hierarchy here.
+            }
+        }
+        return dirs;
     }
 
     /** Live processes whose command line names {@code path} (a session JVM or JShell agent given it as cohort.home, a guard). */
