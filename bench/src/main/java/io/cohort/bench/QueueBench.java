@@ -49,11 +49,14 @@ public final class QueueBench {
         Process redis = startRedis(tmp);
         Map<String, List<Double>> rates = new java.util.LinkedHashMap<>();
         try (Session durable = open(tmp, "commit"); Session off = open(tmp, "off")) {
-            for (int round = 0; round < rounds; round++) {
+            // Round 0 warms up both sides' JIT compilers and is not counted.
+            for (int round = 0; round <= rounds; round++) {
+                Map<String, List<Double>> into = round == 0 ? new java.util.HashMap<>() : rates;
+                System.out.println(round == 0 ? "warm-up round (not counted)" : "round " + round);
                 for (int batch : new int[] {1, 100}) {
-                    record(rates, "redis streams, batch " + batch, redis(redisPort, items, consumers, batch, round));
-                    record(rates, "cohort durable, batch " + batch, cohort(durable, items, consumers, batch, round));
-                    record(rates, "cohort durability off, batch " + batch, cohort(off, items, consumers, batch, round));
+                    record(into, "redis streams, batch " + batch, redis(redisPort, items, consumers, batch, round));
+                    record(into, "cohort durable, batch " + batch, cohort(durable, items, consumers, batch, round));
+                    record(into, "cohort durability off, batch " + batch, cohort(off, items, consumers, batch, round));
                 }
             }
             System.out.println();

@@ -21,14 +21,14 @@ import java.util.concurrent.LinkedBlockingQueue;
  * change's future completes when its transaction has committed. A caller that waits for its change
  * commits the group itself when no one else is committing (leader/follower), which saves two thread
  * hand-offs per request; a background thread commits changes nobody waits for. Reads use their own
- * connection.
+ * connection. The connection holds SQLite's lock for the session's life (no file locking per
+ * transaction), so other programs can read the database only once the session has ended.
  */
 public final class Store implements AutoCloseable {
     private static final int MAX_GROUP = 4096;
     private final Path file;
     private final Durability durability;
     private final Connection writer;
-    private final Connection reader;
     private final BlockingQueue<Op> pending = new LinkedBlockingQueue<>();
     private final java.util.concurrent.locks.ReentrantLock committing = new java.util.concurrent.locks.ReentrantLock();
     private final Tx tx;
@@ -74,7 +74,6 @@ public final class Store implements AutoCloseable {
         this.durability = durability;
         this.writer = connect(file, durability);
         Schema.create(writer);
-        this.reader = connect(file, durability);
         this.writer.setAutoCommit(false);
         this.tx = new Tx(writer);
         this.thread = new Thread(this::run, "cohort-store");
@@ -105,6 +104,8 @@ public final class Store implements AutoCloseable {
             s.execute("PRAGMA synchronous=" + durability.sqliteSynchronous);
             s.execute("PRAGMA busy_timeout=10000");
             s.execute("PRAGMA foreign_keys=ON");
+            // One connection, held for the session's life: no file locking per transaction.
+            s.execute("PRAGMA locking_mode=EXCLUSIVE");
         }
         return c;
     }
@@ -152,11 +153,15 @@ public final class Store implements AutoCloseable {
         }
     }
 
-    public synchronized <T> T read(Read<T> read) {
+    /** Reads on the same connection, between group commits, so it sees everything committed so far. */
+    public <T> T read(Read<T> read) {
+        committing.lock();
         try {
-            return read.run(reader);
+            return read.run(writer);
         } catch (SQLException e) {
             throw new CohortException("cannot read the session database " + file + ": " + e.getMessage(), e);
+        } finally {
+            committing.unlock();
         }
     }
 
@@ -209,15 +214,35 @@ public final class Store implements AutoCloseable {
         }
     }
 
+    /**
+     * Drops the connection the way a crash would: what is committed stays, what is queued is lost.
+     * For tests of durability.
+     */
+    void abandon() {
+        closed = true;
+        pending.clear();
+        committing.lock();
+        try {
+            writer.close();
+        } catch (SQLException e) {
+            // Gone either way.
+        } finally {
+            committing.unlock();
+        }
+    }
+
     /** Writes what is queued, then closes. */
     @Override
     public void close() {
         closed = true;
         try {
             thread.join(30_000);
-            writer.close();
-            synchronized (this) {
-                reader.close();
+            committing.lock();
+            try {
+                writer.commit();
+                writer.close();
+            } finally {
+                committing.unlock();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

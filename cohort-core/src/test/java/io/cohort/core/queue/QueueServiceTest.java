@@ -39,6 +39,7 @@ class QueueServiceTest {
         store.close();
     }
 
+
     private QueueService.Taken take(String worker, int max) throws InterruptedException {
         return queues.take("q", worker, max, Duration.ZERO, List.of());
     }
@@ -70,7 +71,8 @@ class QueueServiceTest {
         queues.put("q", List.of("\"x\""), null);
         long id = take("w1", 1).items().get(0).id();
 
-        queues.ack("q", "w1", List.of(id)).join();
+        queues.awaitStored(queues.ack("q", "w1", List.of(id)));
+        io.cohort.core.store.StoreCrash.abandon(store);
 
         try (var c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("session.db"));
              ResultSet rs = c.createStatement().executeQuery("SELECT state, worker FROM items WHERE id = " + id)) {
