@@ -102,9 +102,9 @@ def _start_heartbeat():
     _heartbeat.start()
 
 
-def queue(name, batch=1):
-    """Yields the queue's items until it is closed and empty, taking up to `batch` per request."""
-    global _current
+def _leases(name, batch):
+    """Yields (item, done) for every leased item; call done() when it is finished, and it is
+    acknowledged with the next take."""
     path = _path("v1", "queues", name)
     finished = []
     _start_heartbeat()
@@ -112,36 +112,33 @@ def queue(name, batch=1):
         r = _call("POST", path + "/take", {"max": batch, "wait_ms": 30000, "ack": finished})
         finished = []
         for raw in r["items"]:
-            item = Item(raw["id"], raw["attempt"], raw["value"])
-            _current = (name, item.id)
-            yield item
-            _current = None
-            finished.append(item.id)
+            yield Item(raw["id"], raw["attempt"], raw["value"]), finished.append
         if r["done"]:
             return
+
+
+def queue(name, batch=1):
+    """Yields the queue's items until it is closed and empty, taking up to `batch` per request."""
+    global _current
+    for item, done in _leases(name, batch):
+        _current = (name, item.id)
+        yield item
+        _current = None
+        done(item.id)
 
 
 def for_each(name, fn, batch=1):
     """Calls fn(item) for every item; an exception fails that item with its traceback, and the loop goes on."""
     global _current
-    path = _path("v1", "queues", name)
-    finished = []
-    _start_heartbeat()
-    while True:
-        r = _call("POST", path + "/take", {"max": batch, "wait_ms": 30000, "ack": finished})
-        finished = []
-        for raw in r["items"]:
-            item = Item(raw["id"], raw["attempt"], raw["value"])
-            _current = (name, item.id)
-            try:
-                fn(item)
-                finished.append(item.id)
-            except Exception:
-                fail(name, item.id, traceback.format_exc())
-            finally:
-                _current = None
-        if r["done"]:
-            return
+    for item, done in _leases(name, batch):
+        _current = (name, item.id)
+        try:
+            fn(item)
+            done(item.id)
+        except Exception:
+            fail(name, item.id, traceback.format_exc())
+        finally:
+            _current = None
 
 
 def put(name, value, key=None):

@@ -61,13 +61,7 @@ public final class QueueService {
         } finally {
             lock.unlock();
         }
-        store.writeAndWait(tx -> {
-            PreparedStatement ps = tx.statement("INSERT OR IGNORE INTO queues(name, max_attempts, lease_ms) VALUES (?, ?, ?)");
-            ps.setString(1, name);
-            ps.setInt(2, options.maxAttempts());
-            ps.setLong(3, options.leaseTime().toMillis());
-            ps.executeUpdate();
-        });
+        store.await(storeQueue(name, options));
         return options;
     }
 
@@ -425,16 +419,19 @@ public final class QueueService {
             checkName(name);
             q = newState(name, QueueOptions.DEFAULTS);
             queues.put(name, q);
-            QueueOptions o = q.options;
-            store.write(tx -> {
-                PreparedStatement ps = tx.statement("INSERT OR IGNORE INTO queues(name, max_attempts, lease_ms) VALUES (?, ?, ?)");
-                ps.setString(1, name);
-                ps.setInt(2, o.maxAttempts());
-                ps.setLong(3, o.leaseTime().toMillis());
-                ps.executeUpdate();
-            });
+            storeQueue(name, q.options);
         }
         return q;
+    }
+
+    private CompletableFuture<Void> storeQueue(String name, QueueOptions options) {
+        return store.write(tx -> {
+            PreparedStatement ps = tx.statement("INSERT OR IGNORE INTO queues(name, max_attempts, lease_ms) VALUES (?, ?, ?)");
+            ps.setString(1, name);
+            ps.setInt(2, options.maxAttempts());
+            ps.setLong(3, options.leaseTime().toMillis());
+            ps.executeUpdate();
+        });
     }
 
     private QueueState newState(String name, QueueOptions options) {
