@@ -9,7 +9,8 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
-mvn -B -q package -pl bench -am -DskipTests
+# The bench's class path (modules from this build, their libraries from ~/.m2), written per module.
+mvn -B -q package dependency:build-classpath -pl bench -am -DskipTests -Dmdep.outputFile=target/classpath.txt
 
 # Benchmark 2's baseline is GNU parallel; install it when we may, else the bench falls back to
 # starting the 32 JVMs from a JVM with ProcessBuilder (and says so).
@@ -24,15 +25,30 @@ if ! command -v parallel >/dev/null 2>&1; then
   fi
 fi
 
-# The session's class path, as a user would have it: the module jars from this build (the modules
-# have no third-party runtime dependencies). Java workers compile and run against it too.
-cp=""
-for m in cohort-api cohort-worker cohort-core cohort-local bench; do
-  jar=$(ls "$root/$m/target/$m"-*.jar 2>/dev/null | grep -v -e '-sources' -e '-tests' | head -1 || true)
-  [ -n "$jar" ] || { echo "missing $m/target/$m-*.jar: did the build fail?" >&2; exit 1; }
-  cp="$cp${cp:+:}$jar"
-done
+# The session's class path, as a user would have it; Java workers compile and run against it too.
+cp="$root/bench/target/classes:$(cat "$root/bench/target/classpath.txt")"
+
+# Benchmark 4 (queues) measures against Redis Streams: Debian's redis-server, started by the bench.
+run_queue=no; args=()
+for a in "$@"; do if [ "$a" = 4 ]; then run_queue=yes; else args+=("$a"); fi; done
+[ $# -eq 0 ] && run_queue=yes
+if [ "$run_queue" = yes ] && ! command -v redis-server >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "redis-server not found: apt-get install -y redis-server" >&2
+    apt-get install -y -q redis-server >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q redis-server >/dev/null 2>&1; }
+  fi
+  command -v redis-server >/dev/null 2>&1 || { echo "benchmark 4 needs redis-server (apt-get install redis-server)" >&2; exit 1; }
+fi
 
 mkdir -p bench/target
-java -cp "$cp" io.cohort.bench.Bench "$@" 2>&1 | tee bench/target/bench-report.txt
+{
+  if [ $# -eq 0 ] || [ ${#args[@]} -gt 0 ]; then
+    java -cp "$cp" io.cohort.bench.Bench "${args[@]}"
+  fi
+  if [ "$run_queue" = yes ]; then
+    echo; echo "4. queues vs Redis Streams"
+    java -cp "$cp" io.cohort.bench.QueueBench
+  fi
+} 2>&1 | tee bench/target/bench-report.txt
 exit "${PIPESTATUS[0]}"

@@ -86,6 +86,7 @@ final class DefaultSession implements Session {
         this.backend = openBackend(options);
         this.admission = new Admission(backend.capacity(), options.cpuOvercommit());
         this.preparer = new ProgramPreparer(options);
+        preparer.warmUp(directory.resolve("javac-warm-up"));
         this.hub = new SessionHub(directory, backend.masterAddress(), Durability.of(options.setting("durability", "commit")),
                 (long) Double.parseDouble(options.setting("maxRequestBytes", "16777216")),
                 (long) Double.parseDouble(options.setting("snapshotMaxBytes", "2147483648")), clock);

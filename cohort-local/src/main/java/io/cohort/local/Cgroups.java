@@ -24,6 +24,11 @@ interface Cgroups {
         /** Every pid in the worker's cgroups. */
         List<Long> pids();
 
+        /** True when {@link #pids()} holds the whole tree (every descendant is born into the cgroup). */
+        default boolean holdsTree() {
+            return true;
+        }
+
         /** True when the kernel's OOM killer ended a process of this worker. */
         boolean oomKilled();
 
@@ -161,6 +166,11 @@ interface Cgroups {
                 @Override
                 public List<Long> pids() {
                     return List.of();
+                }
+
+                @Override
+                public boolean holdsTree() {
+                    return false;
                 }
 
                 @Override

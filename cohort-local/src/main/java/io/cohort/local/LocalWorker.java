@@ -191,10 +191,14 @@ final class LocalWorker implements WorkerHandle {
         }
     }
 
-    /** Every live process of this worker's tree. */
+    /**
+     * Every live process of this worker's tree: its cgroup's processes where it has one (every
+     * descendant is born there); else its process group and session, and whatever carries its mark.
+     */
     Set<Long> members() {
         Set<Long> pids = new TreeSet<>(slot.pids());
-        if (process == null) {
+        if (process == null || slot.holdsTree()) {
+            pids.remove(ProcessHandle.current().pid());
             return pids;
         }
         long root = process.pid();

@@ -40,6 +40,38 @@ final class JavaCompilation {
     private JavaCompilation() {
     }
 
+    private static final java.util.concurrent.atomic.AtomicBoolean WARMED = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * Compiles a trivial class once per JVM on a low-priority background thread, so the first Java
+     * launch does not pay javac's cold start (about 0.4 s of class loading and JIT; bench/LaunchLatency).
+     */
+    static void warmUpInBackground(Path scratch) {
+        if (ToolProvider.getSystemJavaCompiler() == null || !WARMED.compareAndSet(false, true)) {
+            return;
+        }
+        Thread t = new Thread(() -> {
+            try {
+                compileCode("int unused = 0;", scratch, System.getProperty("java.class.path", ""));
+            } catch (RuntimeException e) {
+                // Only a warm-up: the real launch reports its own errors.
+            } finally {
+                deleteTree(scratch);
+            }
+        }, "cohort-javac-warm-up");
+        t.setDaemon(true);
+        t.setPriority(Thread.MIN_PRIORITY);
+        t.start();
+    }
+
+    private static void deleteTree(Path dir) {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // A leftover scratch folder in the session directory is harmless.
+        }
+    }
+
     /** Result: the directory of compiled classes and the class to run. */
     record Compiled(Path classes, String mainClass) {
     }
