@@ -54,6 +54,12 @@ class KernelsTest {
     }
 
     @Test
+    void theShortFormOfTheIssueRunsAsWrittenWithoutAFinalSemicolon() {
+        assertThat(run(Program.code("System.out.println(\"Hello from a worker\")"))).containsExactly("Hello from a worker");
+        assertThat(run(Program.code("int x = 6 * 7;\nSystem.out.println(x) // the answer"))).containsExactly("42");
+    }
+
+    @Test
     void javaClassWithMainAndHelpers() {
         String code = """
                 import java.util.function.IntUnaryOperator;

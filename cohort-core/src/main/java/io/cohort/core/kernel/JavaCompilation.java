@@ -79,13 +79,22 @@ final class JavaCompilation {
     /** Compiles code: a whole compilation unit when it declares a type with main, else statements. */
     static Compiled compileCode(String code, Path launchDir, String classPath) {
         boolean unit = TYPE_DECLARATION.matcher(code).find() && code.contains("void main");
-        String source = unit ? code : PRELUDE + code + "\n}}\n";
+        String source = unit ? code : PRELUDE + withFinalSemicolon(code) + "\n}}\n";
         // javac wants a public class in a file of its name.
         java.util.regex.Matcher publicType = PUBLIC_TYPE.matcher(code);
         String fileName = !unit ? "CohortMain.java" : publicType.find() ? publicType.group(1) + ".java" : "Main.java";
         Path file = launchDir.resolve("src").resolve(fileName);
         write(file, source);
         return compile(file, launchDir.resolve("classes"), classPath, unit ? "the worker's Java code" : "the worker's Java statements");
+    }
+
+    /**
+     * Like JShell, a last statement may leave out its semicolon: {@code System.out.println(1)}. The
+     * semicolon goes on a line of its own, so a trailing {@code // comment} does not swallow it.
+     */
+    static String withFinalSemicolon(String statements) {
+        String t = statements.stripTrailing();
+        return t.isEmpty() || t.endsWith(";") || t.endsWith("}") ? statements : t + "\n;";
     }
 
     /** Compiles a .java file: its first top-level class with a main method is run, as with 'java File.java'. */
