@@ -19,7 +19,8 @@ final class DemoCommand {
             switch (which) {
                 case "sockets" -> SocketsExample.main(rest);
                 case "hello" -> HelloExample.main(rest);
-                default -> throw new Main.UsageException("unknown demo '" + which + "'; choose sockets or hello");
+                case "hpo" -> io.cohort.examples.hpo.HpoExample.main(rest);
+                default -> throw new Main.UsageException("unknown demo '" + which + "'; choose sockets, hello or hpo");
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
