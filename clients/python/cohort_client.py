@@ -44,6 +44,9 @@ class Item:
 
 _current = None  # (queue name, item id) while a loop body runs
 _heartbeat = None
+# The session is on loopback or the cluster's own network: never send its token through a proxy.
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+_NO_BODY = object()
 
 
 def _path(*parts):
@@ -55,13 +58,13 @@ def _key_path(key):
     return "/v1/results?key=" + urllib.parse.quote(key, safe="")
 
 
-def _call(method, path, body=None, item=None, timeout=90, raw=False):
+def _call(method, path, body=_NO_BODY, item=None, timeout=90, raw=False):
     try:
         url = os.environ["COHORT_API"] + path
         token = os.environ["COHORT_TOKEN"]
     except KeyError:
         raise CohortError("COHORT_API and COHORT_TOKEN are not set: this is not running inside a cohort worker") from None
-    data = None if body is None else (body if raw else json.dumps(body).encode())
+    data = None if body is _NO_BODY else (body if raw else json.dumps(body).encode())
     req = urllib.request.Request(url, data=data, method=method)
     req.add_header("Authorization", "Bearer " + token)
     req.add_header("X-Cohort-Worker", os.environ.get("CDSW_ENGINE_ID", "client"))
@@ -70,7 +73,7 @@ def _call(method, path, body=None, item=None, timeout=90, raw=False):
     if data is not None:
         req.add_header("Content-Type", "application/octet-stream" if raw else "application/json")
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
+        with _opener.open(req, timeout=timeout) as r:
             payload = r.read()
     except urllib.error.HTTPError as e:
         message = e.read().decode(errors="replace")
@@ -84,11 +87,13 @@ def _call(method, path, body=None, item=None, timeout=90, raw=False):
     return json.loads(payload) if payload else None
 
 
-def _start_heartbeat():
+def _start_heartbeat(lease_ms=30000):
+    """A heartbeat every 5 s, or a third of the queue's lease when that is shorter."""
     global _heartbeat
     if _heartbeat is not None:
         return
-    every = int(os.environ.get("COHORT_HEARTBEAT_MS", "5000")) / 1000.0
+    configured = os.environ.get("COHORT_HEARTBEAT_MS")
+    every = (int(configured) if configured else max(50, min(5000, lease_ms // 3))) / 1000.0
 
     def beat():
         while True:
@@ -107,9 +112,9 @@ def _leases(name, batch):
     acknowledged with the next take."""
     path = _path("v1", "queues", name)
     finished = []
-    _start_heartbeat()
     while True:
         r = _call("POST", path + "/take", {"max": batch, "wait_ms": 30000, "ack": finished})
+        _start_heartbeat(r.get("lease_ms", 30000))
         finished = []
         for raw in r["items"]:
             yield Item(raw["id"], raw["attempt"], raw["value"]), finished.append

@@ -58,8 +58,8 @@
   paste0("/v1/results?key=", utils::URLencode(key, reserved = TRUE))
 }
 
-.cohort_call <- function(method, path, value = NULL, item = NULL) {
-  body <- if (is.null(value)) raw(0) else .cohort_json_write(value)
+.cohort_call <- function(method, path, value = NULL, item = NULL, send = !is.null(value)) {
+  body <- if (send) .cohort_json_write(value) else raw(0)
   payload <- .cohort_http(method, path, body, item)
   if (length(payload) == 0) NULL else .cohort_json_read(rawToChar(payload))
 }
@@ -68,13 +68,23 @@
 
 # Calls fn(item) for every item of the queue until it is closed and empty. item is a list with
 # id, attempt and value. An error in fn fails that item with its message; the loop goes on.
+# R runs one thing at a time, so heartbeats go out between items: an item that takes longer than
+# the queue's lease (30 s by default) needs a queue declared with a longer leaseTime.
 cohort_for_each <- function(queue, fn, batch = 1) {
   path <- .cohort_path("v1", "queues", queue)
   finished <- list()
+  last_beat <- Sys.time()
+  beat <- function() {
+    if (as.numeric(difftime(Sys.time(), last_beat, units = "secs")) > 5) {
+      .cohort_call("POST", "/v1/heartbeat", list())
+      last_beat <<- Sys.time()
+    }
+  }
   repeat {
     r <- .cohort_call("POST", paste0(path, "/take"), list(max = batch, wait_ms = 30000, ack = finished))
     finished <- list()
     for (raw in r$items) {
+      beat()
       item <- list(id = raw$id, attempt = raw$attempt, value = raw$value)
       .cohort_env$item <- item$id
       ok <- tryCatch({ fn(item); TRUE }, error = function(e) {
@@ -101,7 +111,7 @@ cohort_fail <- function(queue, id, error) {
 
 # Stores (or replaces) a JSON value under a key, tagged with this worker and its current item.
 cohort_result_put <- function(key, value) {
-  invisible(.cohort_call("PUT", .cohort_key_path(key), value, .cohort_env$item))
+  invisible(.cohort_call("PUT", .cohort_key_path(key), value, .cohort_env$item, send = TRUE))
 }
 
 cohort_result_get <- function(key) {

@@ -55,6 +55,8 @@ final class DefaultSession implements Session {
     private final SessionHub hub;
     private final Map<String, WorkerHandle> handles = new ConcurrentHashMap<>();
     private final Map<String, String> stopReasons = new ConcurrentHashMap<>();
+    /** For a resumed session: how many workers of each launch were still alive when it ended. */
+    private final Map<Integer, Integer> interruptedPerLaunch = new java.util.TreeMap<>();
     private final Thread shutdownHook;
     private final Object launchLock = new Object();
     private int launches;
@@ -226,6 +228,14 @@ final class DefaultSession implements Session {
     }
 
     private void stopAll(List<String> ids, String reason, Duration grace) {
+        // Not in the middle of a launch: every worker being stopped has been handed to the backend.
+        synchronized (launchLock) {
+            signalStop(ids, reason, grace);
+        }
+        awaitStopped(ids, grace);
+    }
+
+    private void signalStop(List<String> ids, String reason, Duration grace) {
         for (String workerId : ids) {
             if (registry.get(workerId).status().isFinal()) {
                 continue;
@@ -238,6 +248,9 @@ final class DefaultSession implements Session {
                 registry.update(workerId, w -> WorkerChanges.ended(w, Status.STOPPED, null, reason, registry.clock().instant()));
             }
         }
+    }
+
+    private void awaitStopped(List<String> ids, Duration grace) {
         Duration wait = grace.plusSeconds(10);
         for (String workerId : ids) {
             try {
@@ -260,7 +273,11 @@ final class DefaultSession implements Session {
     @Override
     public WorkQueue queue(String name, QueueOptions options) {
         ensureOpen();
-        hub.queues.declare(name, options);
+        QueueOptions actual = hub.queues.declare(name, options);
+        if (!actual.equals(options) && !options.equals(QueueOptions.DEFAULTS)) {
+            throw new CohortException("queue '" + name + "' already exists with " + actual + " (a worker may have used it"
+                    + " first); declare it with its options before launching workers that use it");
+        }
         return new SessionQueue(name, hub.queues,
                 () -> registry.all().stream().anyMatch(w -> !w.status().isFinal()),
                 console == null ? line -> { } : console::print);
@@ -274,20 +291,12 @@ final class DefaultSession implements Session {
     @Override
     public List<LaunchRequest> interruptedLaunches() {
         List<LaunchRequest> requests = launches();
-        return hub.store.read(c -> {
-            List<LaunchRequest> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT launch, count(*) FROM workers WHERE reason = ? GROUP BY launch ORDER BY launch")) {
-                ps.setString(1, INTERRUPTED);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        LaunchRequest r = requests.get(rs.getInt(1) - 1);
-                        out.add(new LaunchRequest(rs.getInt(2), r.cpu(), r.memoryGb(), r.gpus(), r.program(), r.env()));
-                    }
-                }
-            }
-            return out;
+        List<LaunchRequest> out = new ArrayList<>();
+        interruptedPerLaunch.forEach((launch, count) -> {
+            LaunchRequest r = requests.get(launch - 1);
+            out.add(new LaunchRequest(count, r.cpu(), r.memoryGb(), r.gpus(), r.program(), r.env()));
         });
+        return out;
     }
 
     @Override
@@ -343,6 +352,7 @@ final class DefaultSession implements Session {
                     if (!status.isFinal()) {
                         status = Status.STOPPED;
                         reason = INTERRUPTED;
+                        interruptedPerLaunch.merge(rs.getInt(2), 1, Integer::sum);
                     }
                     long exit = rs.getLong(4);
                     Integer exitCode = rs.wasNull() ? null : (int) exit;

@@ -34,6 +34,7 @@ final class Guard implements AutoCloseable {
                     String.format(java.util.Locale.ROOT, "%.3f", grace.toMillis() / 1000.0)));
             cgroupDirectories.forEach(d -> command.add(d.toString()));
             Process p = new ProcessBuilder(command)
+                    .directory(sessionDirectory.toFile())
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(sessionDirectory.resolve("guard.log").toFile()))
                     .redirectErrorStream(true)
                     .start();

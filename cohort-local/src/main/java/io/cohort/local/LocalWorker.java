@@ -109,8 +109,11 @@ final class LocalWorker implements WorkerHandle {
             if (!members().isEmpty()) {
                 terminate(LEFTOVER_GRACE);
             }
-            out.join(5000);
-            err.join(5000);
+            // Every line before the exit: once the tree is gone its pipes reach EOF, and a pump may only
+            // be waiting for a slow console. Bounded only for a writer outside the tree we cannot see.
+            long wait = members().isEmpty() ? 600_000 : 5_000;
+            out.join(wait);
+            err.join(wait);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return;
@@ -161,6 +164,10 @@ final class LocalWorker implements WorkerHandle {
 
     /** SIGKILL until nothing of the tree is left. */
     private void kill() {
+        if (ended) {
+            // The reaper already ended the tree; a late timer must not hit a process that reused its ids.
+            return;
+        }
         for (int round = 0; round < 100; round++) {
             if (members().isEmpty()) {
                 return;

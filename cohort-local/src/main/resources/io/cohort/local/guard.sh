@@ -22,7 +22,9 @@ done
 # Every process still belonging to the session, one pid a line.
 members() {
   local f
-  for f in $(find "${cgroup_dirs[@]}" -name cgroup.procs 2>/dev/null); do cat "$f" 2>/dev/null; done
+  if ((${#cgroup_dirs[@]})); then
+    for f in $(find "${cgroup_dirs[@]}" -name cgroup.procs 2>/dev/null); do cat "$f" 2>/dev/null; done
+  fi
   grep -lzx "COHORT_GUARD=$session" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3
 }
 

@@ -100,12 +100,16 @@ public final class Cohort {
         });
     }
 
-    /** Keeps this worker's leases alive while it works on long items. */
-    static synchronized void startHeartbeat(ControlPlaneClient c) {
+    /**
+     * Keeps this worker's leases alive while it works on long items: a heartbeat every 5 s, or a third
+     * of the queue's lease when that is shorter (COHORT_HEARTBEAT_MS overrides).
+     */
+    static synchronized void startHeartbeat(ControlPlaneClient c, long leaseMillis) {
         if (heartbeat != null) {
             return;
         }
-        long every = Long.parseLong(System.getenv().getOrDefault("COHORT_HEARTBEAT_MS", "5000"));
+        String configured = System.getenv("COHORT_HEARTBEAT_MS");
+        long every = configured != null ? Long.parseLong(configured) : Math.max(50, Math.min(5000, leaseMillis / 3));
         heartbeat = new Thread(() -> {
             while (true) {
                 try {

@@ -61,6 +61,8 @@ final class ControlPlaneClient {
         final Socket socket;
         final InputStream in;
         final OutputStream out;
+        /** True once a byte of the answer has come. */
+        boolean answered;
 
         Connection(Socket socket) throws IOException {
             this.socket = socket;
@@ -72,7 +74,9 @@ final class ControlPlaneClient {
     /** Sends a request; returns the response body; throws with the session's message on an error status. */
     byte[] call(String method, String path, byte[] body, Long itemId, int readTimeoutMillis) {
         IOException last = null;
-        // A kept-alive connection the server has closed fails at once; one fresh retry covers it.
+        // A kept-alive connection the server has closed fails before any answer comes; that request
+        // never reached the session, so one retry on a fresh connection is safe. Once an answer has
+        // begun, the request was handled, and it is never sent twice.
         for (int attempt = 0; attempt < 2; attempt++) {
             Connection c = connections.get();
             boolean reused = c != null;
@@ -85,11 +89,16 @@ final class ControlPlaneClient {
                     connections.set(c);
                 }
                 c.socket.setSoTimeout(readTimeoutMillis);
+                c.answered = false;
                 return exchange(c, method, path, body, itemId);
-            } catch (IOException e) {
-                last = e;
+            } catch (IOException | RuntimeException e) {
+                if (e instanceof Refused refused) {
+                    // A whole answer was read: the connection is still good.
+                    throw refused;
+                }
                 close(c);
-                if (!reused) {
+                last = e instanceof IOException io ? io : new IOException("malformed answer: " + e, e);
+                if (!reused || c.answered || e instanceof java.net.SocketTimeoutException) {
                     break;
                 }
             }
@@ -116,10 +125,12 @@ final class ControlPlaneClient {
         c.out.write(request);
         c.out.flush();
 
-        String status = line(c.in);
-        if (status == null) {
+        int first = c.in.read();
+        if (first < 0) {
             throw new IOException("the session closed the connection");
         }
+        c.answered = true;
+        String status = (char) first + line(c.in);
         String[] parts = status.split(" ", 3);
         int code = Integer.parseInt(parts[1]);
         long length = -1;
@@ -141,9 +152,16 @@ final class ControlPlaneClient {
             close(c);
         }
         if (code >= 400) {
-            throw new IllegalStateException("the session refused " + method + " " + path + " (" + code + "): " + message(response));
+            throw new Refused("the session refused " + method + " " + path + " (" + code + "): " + message(response));
         }
         return response;
+    }
+
+    /** The session answered with an error status; the message is the session's. */
+    static final class Refused extends IllegalStateException {
+        Refused(String message) {
+            super(message);
+        }
     }
 
     String callJson(String method, String path, String json, Long itemId, int readTimeoutMillis) {

@@ -139,7 +139,8 @@ public final class WorkItems implements Iterable<Item> {
                         Json.write(m.get("value"))));
             }
             done = Boolean.TRUE.equals(r.get("done"));
-            Cohort.startHeartbeat(client);
+            Object lease = r.get("lease_ms");
+            Cohort.startHeartbeat(client, lease instanceof Number n ? n.longValue() : 30_000);
         }
     }
 }

@@ -197,7 +197,8 @@ public final class ControlPlane implements AutoCloseable {
                     s.append(i == 0 ? "" : ",").append("{\"id\":").append(l.id()).append(",\"attempt\":").append(l.attempt())
                             .append(",\"value\":").append(l.json()).append('}');
                 }
-                json(r.exchange, 200, s.append("],\"done\":").append(t.done()).append('}').toString());
+                json(r.exchange, 200, s.append("],\"done\":").append(t.done()).append(",\"lease_ms\":")
+                        .append(t.leaseMillis()).append('}').toString());
             }
             case "ack" -> {
                 method(r, "POST");
@@ -295,10 +296,14 @@ public final class ControlPlane implements AutoCloseable {
             }
             case "GET" -> {
                 Snapshot s = snapshots.get(name).orElseThrow(() -> new HttpError(404, "no snapshot named '" + name + "'"));
-                r.exchange.getResponseHeaders().set("Content-Type", "application/octet-stream");
-                r.exchange.sendResponseHeaders(200, s.size() == 0 ? -1 : s.size());
-                try (OutputStream out = r.exchange.getResponseBody()) {
-                    Files.copy(s.file(), out);
+                // Open first: a save of the same name renames a new file into place, and an open file keeps its bytes.
+                try (java.nio.channels.FileChannel file = java.nio.channels.FileChannel.open(s.file())) {
+                    long size = file.size();
+                    r.exchange.getResponseHeaders().set("Content-Type", "application/octet-stream");
+                    r.exchange.sendResponseHeaders(200, size == 0 ? -1 : size);
+                    try (OutputStream out = r.exchange.getResponseBody()) {
+                        java.nio.channels.Channels.newInputStream(file).transferTo(out);
+                    }
                 }
             }
             default -> throw new HttpError(405, "snapshots take GET or PUT, got " + r.method);

@@ -33,8 +33,11 @@ public final class QueueService {
     private final Clock clock;
     private long nextId;
 
-    /** Items handed to a worker by {@link #take}; {@code done} when the queue is closed and nothing is left. */
-    public record Taken(List<Leased> items, boolean done) {
+    /**
+     * Items handed to a worker by {@link #take}; {@code done} when the queue is closed and nothing is
+     * left; {@code leaseMillis} how long a lease lasts without a heartbeat.
+     */
+    public record Taken(List<Leased> items, boolean done, long leaseMillis) {
     }
 
     /** One leased item: its id, the attempt this is (from 1), and its JSON. */
@@ -103,16 +106,32 @@ public final class QueueService {
         if (accepted.isEmpty()) {
             return 0;
         }
-        store.writeAndWait(tx -> {
-            PreparedStatement ps = tx.statement("INSERT INTO items(id, queue, json, dedup_key, state) VALUES (?, ?, ?, ?, 'ready')");
-            for (int i = 0; i < accepted.size(); i++) {
-                ps.setLong(1, accepted.get(i).id);
-                ps.setString(2, name);
-                ps.setString(3, accepted.get(i).json);
-                ps.setString(4, acceptedKeys.get(i));
-                ps.executeUpdate();
+        try {
+            store.writeAndWait(tx -> {
+                PreparedStatement ps = tx.statement("INSERT INTO items(id, queue, json, dedup_key, state) VALUES (?, ?, ?, ?, 'ready')");
+                for (int i = 0; i < accepted.size(); i++) {
+                    ps.setLong(1, accepted.get(i).id);
+                    ps.setString(2, name);
+                    ps.setString(3, accepted.get(i).json);
+                    ps.setString(4, acceptedKeys.get(i));
+                    ps.executeUpdate();
+                }
+            });
+        } catch (RuntimeException e) {
+            // Not stored: as if never added, so the same keys can be put again.
+            lock.lock();
+            try {
+                q.added -= accepted.size();
+                acceptedKeys.forEach(k -> {
+                    if (k != null) {
+                        q.keys.remove(k);
+                    }
+                });
+            } finally {
+                lock.unlock();
             }
-        });
+            throw e;
+        }
         lock.lock();
         try {
             q.ready.addAll(accepted);
@@ -154,10 +173,12 @@ public final class QueueService {
         CompletableFuture<Void> acked = acks.isEmpty() ? null : ack(name, worker, acks);
         List<Leased> items = new ArrayList<>();
         boolean done = false;
+        long leaseMillis;
         long deadline = System.nanoTime() + wait.toNanos();
         lock.lock();
         try {
             QueueState q = state(name);
+            leaseMillis = q.options.leaseTime().toMillis();
             while (true) {
                 if (!q.ready.isEmpty()) {
                     long expires = clock.millis() + q.options.leaseTime().toMillis();
@@ -187,7 +208,7 @@ public final class QueueService {
         if (acked != null) {
             store.await(acked);
         }
-        return new Taken(items, done);
+        return new Taken(items, done, leaseMillis);
     }
 
     /** Marks items done; unknown or already finished ids are ignored, so an acknowledgement can be repeated. */

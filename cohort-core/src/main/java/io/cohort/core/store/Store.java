@@ -20,9 +20,9 @@ import java.util.concurrent.LinkedBlockingQueue;
  * commits takes every change waiting at that moment into one transaction (group commit), and each
  * change's future completes when its transaction has committed. A caller that waits for its change
  * commits the group itself when no one else is committing (leader/follower), which saves two thread
- * hand-offs per request; a background thread commits changes nobody waits for. Reads use their own
- * connection. The connection holds SQLite's lock for the session's life (no file locking per
- * transaction), so other programs can read the database only once the session has ended.
+ * hand-offs per request; a background thread commits changes nobody waits for. Reads use the same
+ * connection, between commits. The connection holds SQLite's lock for the session's life (no file
+ * locking per transaction), so other programs can read the database only once the session has ended.
  */
 public final class Store implements AutoCloseable {
     private static final int MAX_GROUP = 4096;
@@ -117,6 +117,7 @@ public final class Store implements AutoCloseable {
     public CompletableFuture<Void> write(Work work) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         pending.add(new Op(work, done));
+        java.util.concurrent.locks.LockSupport.unpark(thread);
         return durability == Durability.OFF ? CompletableFuture.completedFuture(null) : done;
     }
 
@@ -165,25 +166,28 @@ public final class Store implements AutoCloseable {
         }
     }
 
-    /** Commits changes nobody waits for (and everything when durability is off). */
+    /**
+     * Commits changes nobody waits for (and everything when durability is off). It takes the commit
+     * lock before it takes anything from the queue: only the lock holder drains, so changes are
+     * committed in the order they were queued.
+     */
     private void run() {
-        try {
-            while (true) {
-                Op first = pending.poll(100, java.util.concurrent.TimeUnit.MILLISECONDS);
-                if (first != null) {
-                    committing.lock();
-                    try {
-                        commitPending(first);
-                    } finally {
-                        committing.unlock();
-                    }
-                }
-                if (closed && pending.isEmpty()) {
-                    return;
-                }
+        while (true) {
+            if (pending.isEmpty()) {
+                java.util.concurrent.locks.LockSupport.parkNanos(this, 100_000_000L);
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            committing.lock();
+            try {
+                commitPending(null);
+            } finally {
+                committing.unlock();
+            }
+            if (closed && pending.isEmpty()) {
+                return;
+            }
+            if (Thread.currentThread().isInterrupted()) {
+                return;
+            }
         }
     }
 

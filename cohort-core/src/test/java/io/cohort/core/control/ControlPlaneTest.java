@@ -112,10 +112,10 @@ class ControlPlaneTest {
         String t = plane.token();
         assertThat(send("POST", "/v1/queues/q/items", "{\"items\":[{\"lr\":0.1},2],\"keys\":[\"a\",null]}", t).body()).isEqualTo("{\"added\":2}");
         String taken = send("POST", "/v1/queues/q/take", "{\"max\":5,\"wait_ms\":0}", t).body();
-        assertThat(taken).isEqualTo("{\"items\":[{\"id\":1,\"attempt\":1,\"value\":{\"lr\":0.1}},{\"id\":2,\"attempt\":1,\"value\":2}],\"done\":false}");
+        assertThat(taken).isEqualTo("{\"items\":[{\"id\":1,\"attempt\":1,\"value\":{\"lr\":0.1}},{\"id\":2,\"attempt\":1,\"value\":2}],\"done\":false,\"lease_ms\":30000}");
         assertThat(send("POST", "/v1/queues/q/ack", "{\"ids\":[1,2]}", t).statusCode()).isEqualTo(200);
         assertThat(send("POST", "/v1/queues/q/close", "", t).statusCode()).isEqualTo(200);
-        assertThat(send("POST", "/v1/queues/q/take", "{\"wait_ms\":0}", t).body()).isEqualTo("{\"items\":[],\"done\":true}");
+        assertThat(send("POST", "/v1/queues/q/take", "{\"wait_ms\":0}", t).body()).isEqualTo("{\"items\":[],\"done\":true,\"lease_ms\":30000}");
         assertThat(send("GET", "/v1/queues/q", "", t).body()).contains("\"done\":2", "\"drained\":true");
 
         assertThat(send("PUT", "/v1/results/lr%3D0.1/best", "{\"score\": 0.93}", t).statusCode()).isEqualTo(200);
