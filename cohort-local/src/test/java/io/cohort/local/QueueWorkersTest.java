@@ -53,62 +53,69 @@ class QueueWorkersTest {
     }
 
     @Test
-    void javaPythonRAndShellWorkersDrainOneQueueTogether() {
-        WorkQueue q = filled("params", 60);
+    void javaPythonRAndShellWorkersDrainQueuesStoreResultsAndSnapshots() {
+        // One queue per language, drained at the same time, so each language's library is checked on its own.
+        List<String> languages = List.of("java", "python", "r", "shell");
+        for (String language : languages) {
+            filled(language, 15);
+        }
         session.launch(LaunchRequest.of(1, 0.5, 0.5, Program.code("""
-                for (var item : io.cohort.worker.Cohort.queue("params")) {
+                for (var item : io.cohort.worker.Cohort.queue("java")) {
                     int i = item.getInt("i");
-                    io.cohort.worker.Cohort.results().put("r" + i, Map.of("square", i * i, "by", "java"));
-                    io.cohort.worker.Cohort.snapshots().save("model-" + i, ("weights " + i).getBytes());
+                    io.cohort.worker.Cohort.results().put("java/r" + i, Map.of("square", i * i));
+                    io.cohort.worker.Cohort.snapshots().save("java-model-" + i, ("weights " + i).getBytes());
                 }""")));
         session.launch(LaunchRequest.of(1, 0.5, 0.3, Program.code(Kernel.PYTHON3, """
                 import cohort_client as cohort
-                for item in cohort.queue("params", batch=3):
+                for item in cohort.queue("python", batch=3):
                     i = item.value["i"]
-                    cohort.results.put("r%d" % i, {"square": i * i, "by": "python"})
-                    cohort.snapshots.save("model-%d" % i, b"weights %d" % i)
+                    cohort.results.put("python/r%d" % i, {"square": i * i})
+                    cohort.snapshots.save("python-model-%d" % i, b"weights %d" % i)
                 """)));
         session.launch(LaunchRequest.of(1, 0.5, 0.3, Program.code(Kernel.R, """
                 source(Sys.getenv("COHORT_R_CLIENT"))
-                cohort_for_each("params", function(item) {
+                cohort_for_each("r", function(item) {
                   i <- item$value$i
-                  cohort_result_put(paste0("r", i), list(square = i * i, by = "r"))
-                  cohort_snapshot_save(paste0("model-", i), charToRaw(paste("weights", i)))
+                  cohort_result_put(paste0("r/r", i), list(square = i * i))
+                  cohort_snapshot_save(paste0("r-model-", i), charToRaw(paste("weights", i)))
                 })
                 """)));
         // The documented curl example, as a shell worker.
         session.launch(LaunchRequest.of(1, 0.5, 0.2, Program.shell("""
                 auth="Authorization: Bearer $COHORT_TOKEN"
                 while true; do
-                  r=$(curl -sf -X POST -H "$auth" -H "X-Cohort-Worker: $CDSW_ENGINE_ID" -d '{"max":1,"wait_ms":5000}' "$COHORT_API/v1/queues/params/take") || exit 1
+                  r=$(curl -sf -X POST -H "$auth" -H "X-Cohort-Worker: $CDSW_ENGINE_ID" -d '{"max":1,"wait_ms":5000}' "$COHORT_API/v1/queues/shell/take") || exit 1
                   case "$r" in *'"done":true'*) exit 0;; esac
                   id=$(echo "$r" | sed -n 's/.*"id":\\([0-9]*\\).*/\\1/p')
                   i=$(echo "$r" | sed -n 's/.*"i":\\([0-9]*\\).*/\\1/p')
                   [ -z "$id" ] && continue
-                  curl -sf -X PUT -H "$auth" -H "X-Cohort-Worker: $CDSW_ENGINE_ID" -H "X-Cohort-Item: $id" -d "{\\"square\\":$((i*i)),\\"by\\":\\"shell\\"}" "$COHORT_API/v1/results/r$i" >/dev/null || exit 1
-                  printf 'weights %s' "$i" | curl -sf -X PUT -H "$auth" --data-binary @- "$COHORT_API/v1/snapshots/model-$i" >/dev/null || exit 1
-                  curl -sf -X POST -H "$auth" -H "X-Cohort-Worker: $CDSW_ENGINE_ID" -d "{\\"ids\\":[$id]}" "$COHORT_API/v1/queues/params/ack" >/dev/null || exit 1
+                  curl -sf -X PUT -H "$auth" -H "X-Cohort-Worker: $CDSW_ENGINE_ID" -H "X-Cohort-Item: $id" -d "{\\"square\\":$((i*i))}" "$COHORT_API/v1/results/shell/r$i" >/dev/null || exit 1
+                  printf 'weights %s' "$i" | curl -sf -X PUT -H "$auth" -H "X-Cohort-Item: $id" --data-binary @- "$COHORT_API/v1/snapshots/shell-model-$i" >/dev/null || exit 1
+                  curl -sf -X POST -H "$auth" -H "X-Cohort-Worker: $CDSW_ENGINE_ID" -d "{\\"ids\\":[$id]}" "$COHORT_API/v1/queues/shell/ack" >/dev/null || exit 1
                 done
                 """)));
 
-        QueueProgress p = q.awaitDrained(Duration.ofSeconds(120));
-
-        assertThat(p.drained()).isTrue();
-        assertThat(p.done()).isEqualTo(60);
-        assertThat(session.await(List.of(), true, Duration.ofSeconds(60)).failures()).isEmpty();
-        List<Result> results = session.results().withPrefix("r");
-        assertThat(results).hasSize(60);
-        for (Result r : results) {
-            int i = Integer.parseInt(r.key().substring(1));
-            assertThat(((Map<?, ?>) r.value()).get("square")).isEqualTo(i * i);
-            assertThat(r.workerId()).isIn("w1", "w2", "w3", "w4");
-            assertThat(r.itemId()).as("result %s is tagged with its item", r.key()).isEqualTo(i + 1L);
-            Snapshot s = session.snapshots().get("model-" + i).orElseThrow();
-            assertThat(new String(session.snapshots().read(s.name()))).isEqualTo("weights " + i);
+        for (String language : languages) {
+            QueueProgress p = session.queue(language).awaitDrained(Duration.ofSeconds(120));
+            assertThat(p.drained()).as("queue %s", language).isTrue();
+            assertThat(p.done()).as("queue %s", language).isEqualTo(15);
         }
-        // Every worker that got items stored them under its own language.
-        assertThat(results.stream().map(r -> ((Map<?, ?>) r.value()).get("by")).distinct().count()).isGreaterThanOrEqualTo(2);
-        assertThat(console.lines()).anyMatch(l -> l.startsWith("[params] [########################] 60/60 done"));
+        assertThat(session.await(List.of(), true, Duration.ofSeconds(60)).failures()).isEmpty();
+        for (int w = 0; w < languages.size(); w++) {
+            String language = languages.get(w);
+            List<Result> results = session.results().withPrefix(language + "/r");
+            assertThat(results).as("results of the %s worker", language).hasSize(15);
+            for (Result r : results) {
+                int i = Integer.parseInt(r.key().substring(language.length() + 2));
+                assertThat(((Map<?, ?>) r.value()).get("square")).isEqualTo(i * i);
+                assertThat(r.workerId()).isEqualTo("w" + (w + 1));
+                assertThat(r.itemId()).as("result %s is tagged with its item", r.key()).isNotNull();
+                Snapshot s = session.snapshots().get(language + "-model-" + i).orElseThrow();
+                assertThat(s.itemId()).isEqualTo(r.itemId());
+                assertThat(new String(session.snapshots().read(s.name()))).isEqualTo("weights " + i);
+            }
+        }
+        assertThat(console.lines()).anyMatch(l -> l.startsWith("[python] [########################] 15/15 done"));
     }
 
     @Test
