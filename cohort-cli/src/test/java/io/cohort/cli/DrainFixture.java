@@ -20,7 +20,7 @@ public final class DrainFixture {
             var log = java.nio.file.Path.of(System.getenv("PROCESSED_LOG"));
             for (var item : io.cohort.worker.Cohort.queue("resume")) {
                 long n = (Long) item.value();
-                Thread.sleep(3); // some work
+                java.util.concurrent.locks.LockSupport.parkNanos(3_000_000); // stands for the work on an item
                 io.cohort.worker.Cohort.results().put("item-" + n, n);
                 Files.writeString(log, io.cohort.worker.Cohort.workerId() + " " + n + "\\n",
                         StandardOpenOption.CREATE, StandardOpenOption.APPEND);

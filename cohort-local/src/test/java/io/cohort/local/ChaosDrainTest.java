@@ -32,7 +32,7 @@ class ChaosDrainTest {
     static final LaunchRequest WORKER = LaunchRequest.of(1, 0.5, 0.3, Program.code("""
             for (var item : io.cohort.worker.Cohort.queue("chaos")) {
                 long n = (Long) item.value();
-                Thread.sleep(2); // some work
+                java.util.concurrent.locks.LockSupport.parkNanos(2_000_000); // stands for the work on an item
                 io.cohort.worker.Cohort.results().put("item-" + n, Map.of("n", n, "square", n * n));
             }"""));
 
