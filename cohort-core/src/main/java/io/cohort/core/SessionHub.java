@@ -75,23 +75,15 @@ final class SessionHub implements Consumer<WorkerEvent>, AutoCloseable {
             PreparedStatement ps = tx.statement("UPDATE workers SET status = ?, exit_code = ?, reason = ?, ip = ?, pid = ?,"
                     + " started_at = ?, finished_at = ? WHERE id = ?");
             ps.setString(1, w.status().name());
-            setLong(ps, 2, w.exitCode() == null ? null : w.exitCode().longValue());
+            Store.setLong(ps, 2, w.exitCode() == null ? null : w.exitCode().longValue());
             ps.setString(3, w.reason());
             ps.setString(4, w.ipAddress());
-            setLong(ps, 5, w.pid());
-            setLong(ps, 6, w.startedAt() == null ? null : w.startedAt().toEpochMilli());
-            setLong(ps, 7, w.finishedAt() == null ? null : w.finishedAt().toEpochMilli());
+            Store.setLong(ps, 5, w.pid());
+            Store.setLong(ps, 6, w.startedAt() == null ? null : w.startedAt().toEpochMilli());
+            Store.setLong(ps, 7, w.finishedAt() == null ? null : w.finishedAt().toEpochMilli());
             ps.setString(8, w.id());
             ps.executeUpdate();
         });
-    }
-
-    static void setLong(PreparedStatement ps, int i, Long v) throws java.sql.SQLException {
-        if (v == null) {
-            ps.setNull(i, java.sql.Types.INTEGER);
-        } else {
-            ps.setLong(i, v);
-        }
     }
 
     private static Path extractClients(Path dir) {

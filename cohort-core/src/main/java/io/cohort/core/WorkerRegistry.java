@@ -96,32 +96,25 @@ public final class WorkerRegistry {
         try {
             ids.forEach(this::require);
             while (true) {
+                // At the deadline, whoever has not decided yet counts as a failure.
+                boolean expired = deadline - System.nanoTime() <= 0;
                 List<Worker> reached = new ArrayList<>();
                 List<Worker> failed = new ArrayList<>();
                 boolean undecided = false;
                 for (String id : ids) {
                     Worker w = workers.get(id);
                     Boolean r = reached(w.status(), waitForCompletion);
-                    if (r == null) {
+                    if (r == null && !expired) {
                         undecided = true;
                     } else {
-                        (r ? reached : failed).add(w);
+                        (Boolean.TRUE.equals(r) ? reached : failed).add(w);
                     }
                 }
-                long left = deadline - System.nanoTime();
-                if (!undecided || left <= 0) {
-                    if (undecided) {
-                        for (String id : ids) {
-                            Worker w = workers.get(id);
-                            if (reached(w.status(), waitForCompletion) == null) {
-                                failed.add(w);
-                            }
-                        }
-                        failed.sort((a, b) -> Integer.compare(order(a.id()), order(b.id())));
-                    }
+                if (!undecided) {
                     return new AwaitResult(reached, failed);
                 }
-                changed.awaitNanos(Math.min(left, TimeUnit.SECONDS.toNanos(3600)));
+                long left = deadline - System.nanoTime();
+                changed.awaitNanos(Math.max(1, Math.min(left, TimeUnit.SECONDS.toNanos(3600))));
             }
         } finally {
             lock.unlock();
@@ -155,17 +148,6 @@ public final class WorkerRegistry {
             return true;
         }
         return s.isFinal() ? false : null;
-    }
-
-    private int order(String id) {
-        int i = 0;
-        for (String k : workers.keySet()) {
-            if (k.equals(id)) {
-                return i;
-            }
-            i++;
-        }
-        return i;
     }
 
     private Worker require(String id) {

@@ -107,7 +107,7 @@ final class LocalWorker implements WorkerHandle {
             exit = process.waitFor();
             // Nothing outlives its worker: children it left behind go too.
             if (!members().isEmpty()) {
-                terminate(LEFTOVER_GRACE);
+                terminate(LEFTOVER_GRACE, true);
             }
             // Every line before the exit: once the tree is gone its pipes reach EOF, and a pump may only
             // be waiting for a slow console. Bounded only for a writer outside the tree we cannot see.
@@ -139,20 +139,20 @@ final class LocalWorker implements WorkerHandle {
     @Override
     public void stop(Duration grace) {
         if (isRunning()) {
-            terminate(grace);
+            terminate(grace, false);
         }
     }
 
-    /** SIGTERM to the whole tree now, SIGKILL to whatever is left after the grace period. */
-    private void terminate(Duration grace) {
+    /**
+     * SIGTERM to the whole tree now, SIGKILL to whatever is left after the grace period: waited for
+     * here ({@code here}, the reaper ending leftovers) or on a timer (a stop, which returns at once).
+     */
+    private void terminate(Duration grace, boolean here) {
         signal(false);
         if (grace.isZero()) {
             kill();
-            return;
-        }
-        long deadline = System.nanoTime() + grace.toNanos();
-        // Wait on this thread when it is the reaper (short grace), else on a timer.
-        if (grace.compareTo(LEFTOVER_GRACE) <= 0 && Thread.currentThread().getName().startsWith("cohort-reap")) {
+        } else if (here) {
+            long deadline = System.nanoTime() + grace.toNanos();
             while (System.nanoTime() < deadline && !members().isEmpty()) {
                 pause(20);
             }

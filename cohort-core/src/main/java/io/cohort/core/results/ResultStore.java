@@ -34,11 +34,7 @@ public final class ResultStore implements Results {
             ps.setString(1, key);
             ps.setString(2, json);
             ps.setString(3, workerId);
-            if (itemId == null) {
-                ps.setNull(4, java.sql.Types.INTEGER);
-            } else {
-                ps.setLong(4, itemId);
-            }
+            Store.setLong(ps, 4, itemId);
             ps.setLong(5, now);
             ps.executeUpdate();
         });

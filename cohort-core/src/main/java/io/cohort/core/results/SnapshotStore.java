@@ -92,11 +92,7 @@ public final class SnapshotStore implements Snapshots {
             ps.setLong(3, s.size());
             ps.setString(4, s.sha256());
             ps.setString(5, s.workerId());
-            if (s.itemId() == null) {
-                ps.setNull(6, java.sql.Types.INTEGER);
-            } else {
-                ps.setLong(6, s.itemId());
-            }
+            Store.setLong(ps, 6, s.itemId());
             ps.setLong(7, s.savedAt().toEpochMilli());
             ps.executeUpdate();
         });

@@ -41,6 +41,15 @@ public final class Store implements AutoCloseable {
         void run(Tx tx) throws SQLException;
     }
 
+    /** Binds a number that may be absent (SQL NULL). */
+    public static void setLong(PreparedStatement ps, int index, Long value) throws SQLException {
+        if (value == null) {
+            ps.setNull(index, java.sql.Types.INTEGER);
+        } else {
+            ps.setLong(index, value);
+        }
+    }
+
     /** Reads with the read connection. */
     @FunctionalInterface
     public interface Read<T> {
