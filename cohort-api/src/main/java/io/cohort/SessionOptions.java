@@ -8,8 +8,10 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * How a session is set up. Defaults come from system properties ({@code -Dcohort.backend=local})
- * and then environment variables ({@code COHORT_BACKEND=local}); the builder overrides both.
+ * How a session is set up. Defaults come from system properties ({@code -Dcohort.backend=slurm}),
+ * then environment variables ({@code COHORT_BACKEND=slurm}), then the config file (a properties
+ * file: {@code -Dcohort.config} or {@code COHORT_CONFIG}, else {@code ~/.cohort/config.properties},
+ * with lines such as {@code backend=slurm} and {@code slurm.partition=gpu}); the builder overrides all.
  *
  * @param home             where session directories are created (default ~/.cohort/sessions)
  * @param workingDirectory where workers start (default: the JVM's working directory)
@@ -30,7 +32,7 @@ public record SessionOptions(Path home, Path workingDirectory, String backend, P
         settings = Map.copyOf(settings);
     }
 
-    /** A backend setting, from the builder, then -Dcohort.KEY, then COHORT_KEY (dots as underscores). */
+    /** A backend setting, from the builder, then -Dcohort.KEY, then COHORT_KEY (dots as underscores), then the config file. */
     public String setting(String key, String fallback) {
         String v = settings.get(key);
         if (v == null) {
@@ -48,7 +50,28 @@ public record SessionOptions(Path home, Path workingDirectory, String backend, P
         if (v == null) {
             v = System.getenv("COHORT_" + key.toUpperCase(java.util.Locale.ROOT).replace('.', '_'));
         }
+        if (v == null) {
+            v = configFile().getProperty(key);
+        }
         return v == null || v.isBlank() ? null : v.trim();
+    }
+
+    /** The config file's settings; none when it does not exist. A file that cannot be read is an error. */
+    static java.util.Properties configFile() {
+        String named = System.getProperty("cohort.config", System.getenv("COHORT_CONFIG"));
+        Path file = named != null && !named.isBlank() ? Path.of(named)
+                : Path.of(System.getProperty("user.home"), ".cohort", "config.properties");
+        java.util.Properties p = new java.util.Properties();
+        if (named == null && !java.nio.file.Files.exists(file)) {
+            return p;
+        }
+        try (java.io.Reader r = java.nio.file.Files.newBufferedReader(file)) {
+            p.load(r);
+        } catch (java.io.IOException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("cannot read the cohort config file " + file + ": " + e.getMessage()
+                    + (named != null ? " (named by cohort.config / COHORT_CONFIG)" : ""), e);
+        }
+        return p;
     }
 
     public static final class Builder {

@@ -23,7 +23,7 @@ import java.util.List;
  * @param startedAt  when its program started, or null
  * @param finishedAt when it ended, or null
  * @param exitCode   its program's exit code, or null while running or if it never started
- * @param reason     why it failed or stopped (null while running and on success)
+ * @param reason     why it failed or stopped, or why it still waits to be placed (null while running and on success)
  * @param notes      how its limits are enforced, and where they cannot be
  */
 public record Worker(String id, String sessionId, Status status, Kernel kernel, String runs,

@@ -12,7 +12,9 @@ import io.cohort.WorkQueue;
 import io.cohort.SessionOptions;
 import io.cohort.Status;
 import io.cohort.Worker;
+import io.cohort.core.agent.AgentRegistry;
 import io.cohort.core.backend.Backend;
+import io.cohort.core.backend.BackendContext;
 import io.cohort.core.backend.BackendProvider;
 import io.cohort.core.backend.WorkerHandle;
 import io.cohort.core.backend.WorkerSink;
@@ -85,11 +87,12 @@ final class DefaultSession implements Session {
         if (console != null) {
             events.subscribe(console);
         }
-        this.backend = openBackend(options);
+        AgentRegistry agents = new AgentRegistry(clock);
+        this.backend = openBackend(options, agents);
         this.admission = new Admission(backend.capacity(), options.cpuOvercommit());
         this.preparer = new ProgramPreparer(options);
         preparer.warmUp(directory.resolve("javac-warm-up"));
-        this.hub = new SessionHub(directory, backend.masterAddress(), Durability.of(options.setting("durability", "commit")),
+        this.hub = new SessionHub(directory, backend.masterAddress(), agents, Durability.of(options.setting("durability", "commit")),
                 (long) Double.parseDouble(options.setting("maxRequestBytes", "16777216")),
                 (long) Double.parseDouble(options.setting("snapshotMaxBytes", "2147483648")), clock);
         if (resumeFrom != null) {
@@ -100,11 +103,11 @@ final class DefaultSession implements Session {
         Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
 
-    private Backend openBackend(SessionOptions options) {
+    private Backend openBackend(SessionOptions options, AgentRegistry agents) {
         List<String> names = new ArrayList<>();
         for (BackendProvider p : ServiceLoader.load(BackendProvider.class, DefaultSession.class.getClassLoader())) {
             if (p.name().equalsIgnoreCase(options.backend())) {
-                return p.open(id, directory, options);
+                return p.open(new BackendContext(id, directory, options, agents));
             }
             names.add(p.name());
         }
@@ -145,6 +148,7 @@ final class DefaultSession implements Session {
             int launch = launches + 1;
             Path launchDir = directory.resolve("launches").resolve(Integer.toString(launch));
             PreparedProgram program = preparer.prepare(request.program(), launchDir);
+            backend.admit(request);
             admission.reserve(request);
             launches = launch;
             String requestJson = Json.write(request);
@@ -189,7 +193,6 @@ final class DefaultSession implements Session {
         hub.addWorkerEnvironment(env);
         WorkerSpec spec = new WorkerSpec(id, workerId, program.command(memory), env, options.workingDirectory(),
                 request.cpu(), memory, request.gpus());
-        registry.update(workerId, w -> WorkerChanges.status(w, Status.STARTING));
         try {
             handles.put(workerId, backend.start(spec, sink));
         } catch (RuntimeException e) {
@@ -465,6 +468,11 @@ final class DefaultSession implements Session {
         Sink(String workerId, LaunchRequest request) {
             this.workerId = workerId;
             this.request = request;
+        }
+
+        @Override
+        public void waiting(String why) {
+            registry.update(workerId, w -> WorkerChanges.waiting(w, why));
         }
 
         @Override

@@ -2,6 +2,7 @@ package io.cohort.core;
 
 import io.cohort.Status;
 import io.cohort.Worker;
+import io.cohort.core.agent.AgentRegistry;
 import io.cohort.core.control.ControlPlane;
 import io.cohort.core.queue.QueueService;
 import io.cohort.core.results.ResultStore;
@@ -35,12 +36,13 @@ final class SessionHub implements Consumer<WorkerEvent>, AutoCloseable {
     private final Path clientsDirectory;
     private final ScheduledExecutorService timer;
 
-    SessionHub(Path directory, String bindAddress, Durability durability, long maxJsonBytes, long maxSnapshotBytes, Clock clock) {
+    SessionHub(Path directory, String bindAddress, AgentRegistry agents, Durability durability, long maxJsonBytes,
+               long maxSnapshotBytes, Clock clock) {
         this.store = Store.open(directory.resolve("session.db"), durability);
         this.queues = new QueueService(store, clock);
         this.results = new ResultStore(store, clock);
         this.snapshots = new SnapshotStore(store, directory.resolve("snapshots"), clock);
-        this.controlPlane = new ControlPlane(bindAddress, queues, results, snapshots, maxJsonBytes, maxSnapshotBytes);
+        this.controlPlane = new ControlPlane(bindAddress, queues, results, snapshots, agents, maxJsonBytes, maxSnapshotBytes);
         this.clientsDirectory = extractClients(directory.resolve("clients"));
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "cohort-leases");

@@ -10,15 +10,20 @@ final class WorkerChanges {
     private WorkerChanges() {
     }
 
-    static Worker status(Worker w, Status s) {
-        return new Worker(w.id(), w.sessionId(), s, w.kernel(), w.runs(), w.cpu(), w.memoryGb(), w.gpus(),
-                w.ipAddress(), w.appUrl(), w.pid(), w.createdAt(), w.startedAt(), w.finishedAt(), w.exitCode(),
-                w.reason(), w.notes());
+    /** Still waiting to be placed, for this reason (shown as its reason until it runs). */
+    static Worker waiting(Worker w, String why) {
+        if (w.status() != Status.SCHEDULING) {
+            return w;
+        }
+        return new Worker(w.id(), w.sessionId(), w.status(), w.kernel(), w.runs(), w.cpu(), w.memoryGb(), w.gpus(),
+                w.ipAddress(), w.appUrl(), w.pid(), w.createdAt(), w.startedAt(), w.finishedAt(), w.exitCode(), why, w.notes());
     }
 
+    /** Placed by its backend: it is starting. */
     static Worker placed(Worker w, String ip, String appUrl, List<Integer> gpus, List<String> notes) {
-        return new Worker(w.id(), w.sessionId(), w.status(), w.kernel(), w.runs(), w.cpu(), w.memoryGb(), gpus,
-                ip, appUrl, w.pid(), w.createdAt(), w.startedAt(), w.finishedAt(), w.exitCode(), w.reason(), notes);
+        Status s = w.status() == Status.SCHEDULING ? Status.STARTING : w.status();
+        return new Worker(w.id(), w.sessionId(), s, w.kernel(), w.runs(), w.cpu(), w.memoryGb(), gpus,
+                ip, appUrl, w.pid(), w.createdAt(), w.startedAt(), w.finishedAt(), w.exitCode(), null, notes);
     }
 
     static Worker running(Worker w, long pid, Instant at) {

@@ -59,6 +59,9 @@ public final class WorkerRegistry {
                 return before;
             }
             Worker after = change.apply(before);
+            if (after.equals(before)) {
+                return before;
+            }
             if (after.status().ordinal() < before.status().ordinal() && !after.status().isFinal()) {
                 return before;
             }

@@ -1,13 +1,12 @@
 package io.cohort.core;
 
-import io.cohort.SessionOptions;
 import io.cohort.core.backend.Backend;
+import io.cohort.core.backend.BackendContext;
 import io.cohort.core.backend.BackendProvider;
 import io.cohort.core.backend.Capacity;
 import io.cohort.core.backend.WorkerHandle;
 import io.cohort.core.backend.WorkerSink;
 import io.cohort.core.backend.WorkerSpec;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -34,9 +33,9 @@ public final class ScriptedBackend implements Backend {
         }
 
         @Override
-        public Backend open(String sessionId, Path sessionDirectory, SessionOptions options) {
+        public Backend open(BackendContext context) {
             ScriptedBackend b = new ScriptedBackend();
-            OPEN.put(sessionId, b);
+            OPEN.put(context.sessionId(), b);
             return b;
         }
     }

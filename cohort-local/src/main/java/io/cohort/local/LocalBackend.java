@@ -3,6 +3,7 @@ package io.cohort.local;
 import io.cohort.SessionOptions;
 import io.cohort.core.backend.Backend;
 import io.cohort.core.backend.Capacity;
+import io.cohort.core.backend.LoopbackAddresses;
 import io.cohort.core.backend.WorkerHandle;
 import io.cohort.core.backend.WorkerSink;
 import io.cohort.core.backend.WorkerSpec;

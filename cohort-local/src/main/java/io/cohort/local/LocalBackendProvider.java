@@ -1,9 +1,8 @@
 package io.cohort.local;
 
-import io.cohort.SessionOptions;
 import io.cohort.core.backend.Backend;
+import io.cohort.core.backend.BackendContext;
 import io.cohort.core.backend.BackendProvider;
-import java.nio.file.Path;
 
 /** The default backend: workers as processes on this machine. */
 public final class LocalBackendProvider implements BackendProvider {
@@ -13,7 +12,7 @@ public final class LocalBackendProvider implements BackendProvider {
     }
 
     @Override
-    public Backend open(String sessionId, Path sessionDirectory, SessionOptions options) {
-        return new LocalBackend(sessionId, sessionDirectory, options);
+    public Backend open(BackendContext context) {
+        return new LocalBackend(context.sessionId(), context.sessionDirectory(), context.options());
     }
 }

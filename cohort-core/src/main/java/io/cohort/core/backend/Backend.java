@@ -20,6 +20,14 @@ public interface Backend extends AutoCloseable {
     String masterAddress();
 
     /**
+     * Checks a launch with the engine before anything starts (e.g. a partition that does not exist,
+     * a request larger than any node), and throws a {@link io.cohort.CohortException} that names the
+     * problem and the fix. The default accepts every launch that passed admission.
+     */
+    default void admit(io.cohort.LaunchRequest request) {
+    }
+
+    /**
      * Starts one worker. Reports placement, start, output lines and the exit to the sink, from any
      * thread. A worker that cannot start is reported with {@link WorkerSink#failedToStart}; only a
      * broken backend throws.

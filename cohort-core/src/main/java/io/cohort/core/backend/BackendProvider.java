@@ -1,13 +1,10 @@
 package io.cohort.core.backend;
 
-import io.cohort.SessionOptions;
-import java.nio.file.Path;
-
 /** Found with ServiceLoader: the core never imports a backend. */
 public interface BackendProvider {
-    /** The name users select it by ("local"). */
+    /** The name users select it by ("local", "slurm"). */
     String name();
 
-    /** Opens the backend for one session, whose files live in {@code sessionDirectory}. */
-    Backend open(String sessionId, Path sessionDirectory, SessionOptions options);
+    /** Opens the backend for one session. */
+    Backend open(BackendContext context);
 }

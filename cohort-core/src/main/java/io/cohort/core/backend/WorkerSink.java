@@ -5,10 +5,17 @@ import java.util.List;
 
 /**
  * Where a backend reports what happens to one worker. Calls for one worker come in this order:
- * {@code placed}, {@code running}, any number of {@code output}, then one of {@code exited} or
- * {@code failedToStart}. Every output line is reported before the exit.
+ * any number of {@code waiting}, {@code placed}, {@code running}, any number of {@code output}, then
+ * one of {@code exited} or {@code failedToStart}. Every output line is reported before the exit.
  */
 public interface WorkerSink {
+    /**
+     * It waits for its engine to place it, and why (e.g. "pending in Slurm's queue: Resources");
+     * called again when the reason changes.
+     */
+    default void waiting(String why) {
+    }
+
     /** Where the worker will run, the GPUs it holds, and how its limits are enforced. */
     void placed(String ipAddress, List<Integer> gpus, List<String> notes);
 

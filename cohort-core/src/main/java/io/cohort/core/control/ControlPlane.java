@@ -8,6 +8,7 @@ import io.cohort.QueueProgress;
 import io.cohort.Result;
 import io.cohort.Snapshot;
 import io.cohort.core.Json;
+import io.cohort.core.agent.AgentRegistry;
 import io.cohort.core.queue.QueueService;
 import io.cohort.core.results.ResultStore;
 import io.cohort.core.results.SnapshotStore;
@@ -49,10 +50,12 @@ public final class ControlPlane implements AutoCloseable {
     private final SnapshotStore snapshots;
     private final long maxJsonBytes;
     private final long maxSnapshotBytes;
+    private final AgentRoutes agents;
 
     public ControlPlane(String bindAddress, QueueService queues, ResultStore results, SnapshotStore snapshots,
-                        long maxJsonBytes, long maxSnapshotBytes) {
+                        AgentRegistry agents, long maxJsonBytes, long maxSnapshotBytes) {
         this.queues = queues;
+        this.agents = new AgentRoutes(agents);
         this.results = results;
         this.snapshots = snapshots;
         this.maxJsonBytes = maxJsonBytes;
@@ -138,12 +141,13 @@ public final class ControlPlane implements AutoCloseable {
             case "queues" -> queueRoute(r, p);
             case "results" -> resultRoute(r, p);
             case "snapshots" -> snapshotRoute(r, p);
+            case "agents" -> agents.route(r, p);
             case "heartbeat" -> {
                 method(r, "POST");
                 queues.heartbeat(r.worker());
                 json(r.exchange, 200, "{}");
             }
-            default -> throw new HttpError(404, "no such endpoint: /v1/" + p.get(1) + " (try queues, results, snapshots, heartbeat)");
+            default -> throw new HttpError(404, "no such endpoint: /v1/" + p.get(1) + " (try queues, results, snapshots, heartbeat, agents)");
         }
     }
 
@@ -325,7 +329,7 @@ public final class ControlPlane implements AutoCloseable {
         return Json.write(m);
     }
 
-    private static void method(Request r, String wanted) {
+    static void method(Request r, String wanted) {
         if (!r.method.equals(wanted)) {
             throw new HttpError(405, r.exchange.getRequestURI().getPath() + " takes " + wanted + ", got " + r.method);
         }
@@ -352,7 +356,7 @@ public final class ControlPlane implements AutoCloseable {
         return (int) longField(body, field, fallback, min, max);
     }
 
-    private static long longField(JsonNode body, String field, long fallback, long min, long max) {
+    static long longField(JsonNode body, String field, long fallback, long min, long max) {
         JsonNode n = body.get(field);
         if (n == null || n.isNull()) {
             if (fallback < min) {
@@ -366,7 +370,7 @@ public final class ControlPlane implements AutoCloseable {
         return n.asLong();
     }
 
-    private static void json(HttpExchange exchange, int status, String body) throws IOException {
+    static void json(HttpExchange exchange, int status, String body) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().set("Content-Type", "application/json");
         exchange.sendResponseHeaders(status, bytes.length);

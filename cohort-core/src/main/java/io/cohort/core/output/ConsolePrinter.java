@@ -55,6 +55,7 @@ public final class ConsolePrinter implements Consumer<WorkerEvent>, AutoCloseabl
         }
         Worker w = ((WorkerEvent.Changed) event).worker();
         return switch (w.status()) {
+            case SCHEDULING -> w.reason() == null ? null : "[" + w.id() + "] -- waiting: " + w.reason();
             case RUNNING -> "[" + w.id() + "] -- running on " + w.ipAddress() + " (pid " + w.pid() + ")";
             case SUCCEEDED -> "[" + w.id() + "] -- succeeded in " + seconds(w);
             case FAILED -> "[" + w.id() + "] -- failed" + (w.exitCode() == null ? "" : " with exit code " + w.exitCode())

@@ -3,6 +3,10 @@ package io.cohort.core.control;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cohort.core.MutableClock;
+import io.cohort.core.agent.AgentRegistry;
+import io.cohort.core.backend.AgentLink;
+import io.cohort.core.backend.WorkerSink;
+import io.cohort.core.backend.WorkerSpec;
 import io.cohort.core.queue.QueueService;
 import io.cohort.core.results.ResultStore;
 import io.cohort.core.results.SnapshotStore;
@@ -20,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -44,6 +49,11 @@ class ControlPlaneTest {
             new String[] {"GET", "/v1/snapshots", ""},
             new String[] {"PUT", "/v1/snapshots/m", "bytes"},
             new String[] {"GET", "/v1/snapshots/m", ""},
+            new String[] {"GET", "/v1/agents/w1/spec", ""},
+            new String[] {"POST", "/v1/agents/w1/started", "{\"pid\":7,\"address\":\"10.1.2.3\"}"},
+            new String[] {"POST", "/v1/agents/w1/output", "{\"lines\":[[\"out\",\"x\"]]}"},
+            new String[] {"POST", "/v1/agents/w1/poll", "{\"wait_ms\":0}"},
+            new String[] {"POST", "/v1/agents/w1/exited", "{\"exit_code\":0}"},
             new String[] {"GET", "/nowhere", ""});
 
     @TempDir
@@ -53,7 +63,10 @@ class ControlPlaneTest {
     ResultStore results;
     SnapshotStore snapshots;
     ControlPlane plane;
+    AgentRegistry agents;
+    RecordingSink sink = new RecordingSink();
     HttpClient http = HttpClient.newHttpClient();
+    AgentLink link;
 
     @BeforeEach
     void open() {
@@ -62,7 +75,10 @@ class ControlPlaneTest {
         queues = new QueueService(store, clock);
         results = new ResultStore(store, clock);
         snapshots = new SnapshotStore(store, dir.resolve("snapshots"), clock);
-        plane = new ControlPlane("127.0.0.1", queues, results, snapshots, 4096, 10_000);
+        agents = new AgentRegistry(clock);
+        link = agents.expect(new WorkerSpec("s1", "w1", List.of("python3", "-c", "print(1)"), Map.of("A", "1"), dir, 1, 1 << 30, 0),
+                sink, List.of("slurm job 42"));
+        plane = new ControlPlane("127.0.0.1", queues, results, snapshots, agents, 4096, 10_000);
     }
 
     @AfterEach
@@ -84,7 +100,7 @@ class ControlPlaneTest {
     @Test
     void theTokenIsLongAndRandom() {
         assertThat(plane.token()).hasSize(64).matches("[0-9a-f]+");
-        ControlPlane other = new ControlPlane("127.0.0.1", queues, results, snapshots, 4096, 10_000);
+        ControlPlane other = new ControlPlane("127.0.0.1", queues, results, snapshots, agents, 4096, 10_000);
         try {
             assertThat(other.token()).isNotEqualTo(plane.token());
         } finally {
@@ -105,6 +121,81 @@ class ControlPlaneTest {
         assertThat(queues.names()).isEmpty();
         assertThat(results.count()).isZero();
         assertThat(snapshots.list()).isEmpty();
+        assertThat(sink.events).isEmpty();
+        assertThat(link.lastContact()).isNull();
+    }
+
+    @Test
+    void anAgentFetchesItsWorkerRunsItShipsOutputHearsAStopAndReportsTheExit() throws Exception {
+        String t = plane.token();
+        assertThat(send("GET", "/v1/agents/w1/spec", "", t).body())
+                .contains("\"command\":[\"python3\",\"-c\",\"print(1)\"]", "\"env\":{\"A\":\"1\"}", "\"worker\":\"w1\"");
+        assertThat(send("POST", "/v1/agents/w1/started", "{\"pid\":4242,\"address\":\"10.1.2.3\",\"gpus\":[1]}", t).statusCode())
+                .isEqualTo(200);
+        assertThat(send("POST", "/v1/agents/w1/started", "{\"pid\":4243,\"address\":\"10.1.2.4\"}", t))
+                .satisfies(r -> assertThat(r.statusCode()).isEqualTo(409))
+                .satisfies(r -> assertThat(r.body()).contains("already started by an agent"));
+        assertThat(send("POST", "/v1/agents/w1/output", "{\"lines\":[[\"out\",\"hello\"],[\"err\",\"oops\"]]}", t).body())
+                .isEqualTo("{\"stop_ms\":null}");
+        assertThat(send("POST", "/v1/agents/w1/poll", "{\"wait_ms\":0}", t).body()).isEqualTo("{\"stop_ms\":null}");
+        // A poll that is waiting hears the stop at once, not at the end of its wait.
+        var poll = http.sendAsync(HttpRequest.newBuilder(URI.create(plane.url() + "/v1/agents/w1/poll"))
+                .header("Authorization", "Bearer " + t).POST(HttpRequest.BodyPublishers.ofString("{\"wait_ms\":30000}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        link.requestStop(Duration.ofMillis(1500));
+        assertThat(poll.get(20, java.util.concurrent.TimeUnit.SECONDS).body()).isEqualTo("{\"stop_ms\":1500}");
+        assertThat(send("POST", "/v1/agents/w1/exited", "{\"exit_code\":143}", t).statusCode()).isEqualTo(200);
+        assertThat(send("POST", "/v1/agents/w1/output", "{\"lines\":[[\"out\",\"late\"]]}", t).body()).isEqualTo("{\"stop_ms\":0}");
+        link.endedWithoutAgent(1, "cancelled");
+        assertThat(sink.events).containsExactly("placed 10.1.2.3 [1] [slurm job 42]", "running 4242", "STDOUT hello",
+                "STDERR oops", "exited 143 null");
+        assertThat(link.started()).isTrue();
+        assertThat(link.ended()).isTrue();
+    }
+
+    @Test
+    void agentRequestsAreCheckedAndNamedWorkersMustBeExpected() throws Exception {
+        String t = plane.token();
+        assertThat(send("GET", "/v1/agents/w9/spec", "", t)).satisfies(r -> assertThat(r.statusCode()).isEqualTo(404))
+                .satisfies(r -> assertThat(r.body()).contains("no agent is expected for worker 'w9'"));
+        assertThat(send("POST", "/v1/agents/w1/started", "{\"pid\":1}", t).body()).contains("\\\"address\\\"");
+        assertThat(send("POST", "/v1/agents/w1/output", "{\"lines\":[[\"mid\",\"x\"]]}", t).statusCode()).isEqualTo(400);
+        assertThat(send("POST", "/v1/agents/w1/exited", "{}", t).body()).contains("\\\"exit_code\\\" is required");
+        assertThat(send("POST", "/v1/agents/w1/dance", "", t).statusCode()).isEqualTo(404);
+        assertThat(sink.events).isEmpty();
+        // A job that ends before its agent starts the program (cancelled while pending) fails to start.
+        link.endedWithoutAgent(1, "cancelled by Slurm while pending");
+        assertThat(sink.events).containsExactly("failedToStart cancelled by Slurm while pending");
+    }
+
+    /** Records what the agent routes report, in order. */
+    static final class RecordingSink implements WorkerSink {
+        final List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Override
+        public void placed(String ipAddress, List<Integer> gpus, List<String> notes) {
+            events.add("placed " + ipAddress + " " + gpus + " " + notes);
+        }
+
+        @Override
+        public void running(long pid) {
+            events.add("running " + pid);
+        }
+
+        @Override
+        public void output(io.cohort.OutputLine.Stream stream, String line) {
+            events.add(stream + " " + line);
+        }
+
+        @Override
+        public void exited(int exitCode, String reason) {
+            events.add("exited " + exitCode + " " + reason);
+        }
+
+        @Override
+        public void failedToStart(String reason) {
+            events.add("failedToStart " + reason);
+        }
     }
 
     @Test

@@ -1,0 +1,381 @@
+package io.cohort.slurm;
+
+import io.cohort.CohortException;
+import io.cohort.LaunchRequest;
+import io.cohort.core.Admission;
+import io.cohort.core.backend.AgentLink;
+import io.cohort.core.backend.Agents;
+import io.cohort.core.backend.Backend;
+import io.cohort.core.backend.BackendContext;
+import io.cohort.core.backend.Capacity;
+import io.cohort.core.backend.LoopbackAddresses;
+import io.cohort.core.backend.WorkerHandle;
+import io.cohort.core.backend.WorkerSink;
+import io.cohort.core.backend.WorkerSpec;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Workers as Slurm jobs. Each worker is one batch job whose program is cohort's agent; the agent
+ * calls back to the session's control plane for the worker's command and environment, ships its
+ * output, and takes stops (see {@link io.cohort.worker.Agent}). One thread asks squeue about all of
+ * the session's jobs (they share the job name {@code cohort-<session>}) to report why a job waits and
+ * how a job ended when its agent could not say.
+ */
+final class SlurmBackend implements Backend {
+    /** Polls after submission that a job may be missing from squeue before it counts as gone. */
+    private static final int MISSING_POLLS = 20;
+    private final String sessionId;
+    private final String jobName;
+    private final Path jobsDirectory;
+    private final SlurmSettings settings;
+    private final SlurmCommands commands;
+    private final Agents agents;
+    private final LoopbackAddresses loopback;
+    private final SlurmGuard guard;
+    private final ScheduledExecutorService timers;
+    private final Map<String, SlurmJob> jobs = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    SlurmBackend(BackendContext context) {
+        this.sessionId = context.sessionId();
+        this.jobName = "cohort-" + context.sessionId();
+        this.settings = SlurmSettings.from(context.options());
+        this.commands = new SlurmCommands(settings);
+        this.agents = context.agents();
+        this.jobsDirectory = context.sessionDirectory().resolve("slurm");
+        this.loopback = isLoopback(settings.masterAddress()) ? new LoopbackAddresses() : null;
+        try {
+            Files.createDirectories(jobsDirectory);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + jobsDirectory, e);
+        }
+        SlurmCommands.Outcome version = commands.run(List.of("sbatch", "--version"));
+        if (!version.ok()) {
+            throw new CohortException("sbatch does not work here: " + version.message());
+        }
+        this.guard = settings.guard() ? SlurmGuard.start(commands, jobName, jobsDirectory.resolve("guard.log")) : null;
+        this.timers = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "cohort-slurm-" + sessionId);
+            t.setDaemon(true);
+            return t;
+        });
+        long poll = settings.poll().toMillis();
+        timers.scheduleWithFixedDelay(this::pollJobs, poll, poll, TimeUnit.MILLISECONDS);
+    }
+
+    private static boolean isLoopback(String address) {
+        try {
+            return InetAddress.getByName(address).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            throw new CohortException("cohort.slurm.masterIp is '" + address + "', which is not an address of this host;"
+                    + " set it to the address compute nodes reach this machine by");
+        }
+    }
+
+    @Override
+    public String name() {
+        return "slurm";
+    }
+
+    /** Slurm queues what does not fit now; {@link #admit} asks it whether a launch can ever fit. */
+    @Override
+    public Capacity capacity() {
+        return new Capacity(Double.MAX_VALUE, Long.MAX_VALUE, Integer.MAX_VALUE, "the Slurm cluster");
+    }
+
+    @Override
+    public String masterAddress() {
+        return settings.masterAddress();
+    }
+
+    /** Asks Slurm, without submitting anything, whether one worker of this launch could ever run. */
+    @Override
+    public void admit(LaunchRequest request) {
+        List<String> test = new ArrayList<>(List.of("sbatch", "--test-only"));
+        test.addAll(resourceOptions(request.cpu(), Admission.bytes(request.memoryGb()), request.gpus()));
+        test.addAll(placementOptions());
+        test.add("--wrap=true");
+        SlurmCommands.Outcome o = commands.run(test);
+        if (!o.ok()) {
+            throw new CohortException(refusal(o.message(), request));
+        }
+    }
+
+    /** Slurm's refusal, with what to change. */
+    private String refusal(String message, LaunchRequest r) {
+        String lower = message.toLowerCase(Locale.ROOT);
+        String launch = "Slurm refused the launch (" + message + "): ";
+        if (lower.contains("invalid partition")) {
+            return launch + "cohort.slurm.partition is '" + settings.partition() + "'; partitions here: " + partitions();
+        }
+        if (lower.contains("node configuration is not available") || lower.contains("memory specification")) {
+            return launch + String.format(Locale.ROOT, "no node can give one worker %s CPU, %s GB and %d GPU(s); nodes"
+                    + " (name cpus memory_mb gres): %s. Ask for less per worker", fmt(r.cpu()), fmt(r.memoryGb()),
+                    r.gpus(), nodes());
+        }
+        if (lower.contains("gres")) {
+            return launch + "this cluster has no GPUs as a generic resource ('gpu' in gres.conf); ask for 0 GPUs";
+        }
+        if (lower.contains("account")) {
+            return launch + "check cohort.slurm.account ('" + settings.account() + "') with sacctmgr show assoc user=$USER";
+        }
+        if (lower.contains("time limit")) {
+            return launch + "cohort.slurm.time is '" + settings.timeLimit() + "'; ask for less, or use another partition";
+        }
+        return launch + "check cohort.slurm.* settings (partition, account, time, sbatchOptions)";
+    }
+
+    private String partitions() {
+        SlurmCommands.Outcome o = commands.run(List.of("sinfo", "--noheader", "-o", "%P"));
+        return o.ok() ? String.join(", ", o.out().strip().split("\\s+")) : "(sinfo failed: " + o.message() + ")";
+    }
+
+    private String nodes() {
+        List<String> c = new ArrayList<>(List.of("sinfo", "--noheader", "-N", "-o", "%N %c %m %G"));
+        if (settings.partition() != null) {
+            c.add("--partition=" + settings.partition());
+        }
+        SlurmCommands.Outcome o = commands.run(c);
+        return o.ok() ? String.join("; ", o.out().strip().split("\n")) : "(sinfo failed: " + o.message() + ")";
+    }
+
+    private static String fmt(double d) {
+        return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
+    }
+
+    /** CPU, memory and GPUs in Slurm's terms: whole CPUs, megabytes, gres. */
+    static List<String> resourceOptions(double cpu, long memoryBytes, int gpus) {
+        List<String> o = new ArrayList<>();
+        o.add("--cpus-per-task=" + cpusFor(cpu));
+        o.add("--mem=" + Math.max(1, (memoryBytes + (1 << 20) - 1) >> 20) + "M");
+        if (gpus > 0) {
+            o.add("--gres=gpu:" + gpus);
+        }
+        return o;
+    }
+
+    static int cpusFor(double cpu) {
+        return (int) Math.max(1, Math.ceil(cpu - 1e-9));
+    }
+
+    private List<String> placementOptions() {
+        List<String> o = new ArrayList<>();
+        if (settings.partition() != null) {
+            o.add("--partition=" + settings.partition());
+        }
+        if (settings.account() != null) {
+            o.add("--account=" + settings.account());
+        }
+        if (settings.timeLimit() != null) {
+            o.add("--time=" + settings.timeLimit());
+        }
+        o.addAll(settings.sbatchOptions());
+        return o;
+    }
+
+    @Override
+    public WorkerHandle start(WorkerSpec spec, WorkerSink sink) {
+        if (closed) {
+            throw new IllegalStateException("the Slurm backend of session " + sessionId + " is closed");
+        }
+        Map<String, String> env = new HashMap<>(spec.env());
+        if (loopback != null) {
+            // A cluster on this machine only: each worker gets its own loopback address, as local workers do.
+            env.put("CDSW_IP_ADDRESS", loopback.next());
+        }
+        WorkerSpec placed = new WorkerSpec(spec.sessionId(), spec.workerId(), spec.command(), env,
+                spec.workingDirectory(), spec.cpu(), spec.memoryBytes(), spec.gpus());
+        List<String> notes = new CopyOnWriteArrayList<>();
+        AgentLink link = agents.expect(placed, sink, notes);
+        Path script = jobsDirectory.resolve(spec.workerId() + ".sh");
+        Path output = jobsDirectory.resolve(spec.workerId() + ".out");
+        try {
+            BatchScript.write(script, env, spec.workerId(), settings);
+        } catch (IOException e) {
+            link.endedWithoutAgent(1, "cannot write its batch script " + script + ": " + e.getMessage());
+            return grace -> { };
+        }
+        List<String> sbatch = new ArrayList<>(List.of("sbatch", "--parsable", "--job-name=" + jobName,
+                "--output=" + output, "--open-mode=append", "--chdir=" + spec.workingDirectory(), "--no-requeue",
+                "--export=NONE"));
+        sbatch.addAll(resourceOptions(spec.cpu(), spec.memoryBytes(), spec.gpus()));
+        sbatch.addAll(placementOptions());
+        sbatch.add(script.toString());
+        SlurmCommands.Outcome o = commands.run(sbatch);
+        if (!o.ok()) {
+            link.endedWithoutAgent(1, "sbatch refused it: " + o.message());
+            return grace -> { };
+        }
+        String jobId = o.out().strip().split(";")[0];
+        notes.add("Slurm job " + jobId + ": " + cpusFor(spec.cpu()) + " CPU" + (cpusFor(spec.cpu()) == 1 ? "" : "s")
+                + (cpusFor(spec.cpu()) != spec.cpu() ? String.format(Locale.ROOT, " (%.2f asked; Slurm allocates whole CPUs)",
+                spec.cpu()) : "") + ", " + resourceOptions(spec.cpu(), spec.memoryBytes(), spec.gpus()).get(1)
+                + "; its agent's own output: " + output);
+        SlurmJob job = new SlurmJob(jobId, spec.workerId(), link, sink, output);
+        jobs.put(jobId, job);
+        sink.waiting("submitted to Slurm as job " + jobId);
+        return job;
+    }
+
+    /** One worker's job. */
+    private final class SlurmJob implements WorkerHandle {
+        final String jobId;
+        final String workerId;
+        final AgentLink link;
+        final WorkerSink sink;
+        final Path output;
+        volatile boolean stopRequested;
+        int missing;
+        boolean seen;
+        String lastWait;
+
+        SlurmJob(String jobId, String workerId, AgentLink link, WorkerSink sink, Path output) {
+            this.jobId = jobId;
+            this.workerId = workerId;
+            this.link = link;
+            this.sink = sink;
+            this.output = output;
+        }
+
+        /**
+         * A running program is stopped by its agent (SIGTERM to its tree, SIGKILL after the grace);
+         * scancel follows if the agent has not reported the end soon after. A pending job is cancelled.
+         */
+        @Override
+        public void stop(Duration grace) {
+            stopRequested = true;
+            link.requestStop(grace);
+            if (!link.started()) {
+                scancel(jobId);
+                link.endedWithoutAgent(143, null);
+                jobs.remove(jobId);
+                return;
+            }
+            timers.schedule(() -> {
+                if (!link.ended()) {
+                    scancel(jobId);
+                }
+            }, grace.toMillis() + 5_000, TimeUnit.MILLISECONDS);
+        }
+
+        void observe(JobState s) {
+            if (s == null) {
+                if (++missing >= MISSING_POLLS || seen) {
+                    end(-1, "Slurm no longer knows job " + jobId + " (it was purged, or the controller restarted)");
+                }
+                return;
+            }
+            seen = true;
+            missing = 0;
+            if (s.pending()) {
+                String why = s.waitingReason();
+                if (!why.equals(lastWait)) {
+                    lastWait = why;
+                    sink.waiting(why);
+                }
+            } else if (s.ended()) {
+                end(s.exitCode() >= 0 ? s.exitCode() : 1, s.endReason() + agentLastWords());
+            }
+        }
+
+        private void end(int code, String reason) {
+            jobs.remove(jobId);
+            if (link.ended()) {
+                return;
+            }
+            // A job the session itself cancelled ends as stopped, with the stop's reason.
+            link.endedWithoutAgent(code == 0 && !stopRequested ? 1 : code, stopRequested ? null : reason);
+        }
+
+        /** The last lines the agent wrote to its Slurm output file, which often say why a job died. */
+        private String agentLastWords() {
+            try {
+                if (!Files.isRegularFile(output)) {
+                    return "";
+                }
+                List<String> lines = Files.readAllLines(output);
+                List<String> tail = lines.subList(Math.max(0, lines.size() - 3), lines.size());
+                return tail.isEmpty() ? "" : "; the job's output ends with: " + String.join(" | ", tail);
+            } catch (IOException | UncheckedIOException e) {
+                return "";
+            }
+        }
+    }
+
+    /** Asks squeue about the session's jobs, all at once. */
+    private void pollJobs() {
+        if (jobs.isEmpty() || closed) {
+            return;
+        }
+        try {
+            SlurmCommands.Outcome o = commands.run(List.of("squeue", "--noheader", "--states=all", "--name=" + jobName,
+                    "--Format=" + JobState.FORMAT));
+            if (!o.ok()) {
+                return; // slurmctld busy or restarting: the next poll asks again.
+            }
+            Map<String, JobState> states = JobState.parse(o.out());
+            for (SlurmJob job : List.copyOf(jobs.values())) {
+                job.observe(states.get(job.jobId));
+            }
+        } catch (RuntimeException e) {
+            // One failed poll must not end polling.
+        }
+    }
+
+    /** Waits until Slurm holds nothing for the session: no job pending, running, or still completing. */
+    private void awaitNoLiveJobs(Duration atMost) {
+        long deadline = System.nanoTime() + atMost.toNanos();
+        while (System.nanoTime() < deadline) {
+            SlurmCommands.Outcome o = commands.run(List.of("squeue", "--noheader", "--name=" + jobName,
+                    "--states=PENDING,CONFIGURING,RUNNING,COMPLETING,SUSPENDED", "-o", "%i"));
+            if (o.ok() && o.out().isBlank()) {
+                return;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private void scancel(String jobId) {
+        commands.run(List.of("scancel", "--quiet", jobId));
+    }
+
+    @Override
+    public void close(Duration grace) {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        timers.shutdownNow();
+        try {
+            if (!jobs.isEmpty()) {
+                commands.run(List.of("scancel", "--quiet", "--name=" + jobName, "--user=" + System.getProperty("user.name")));
+                awaitNoLiveJobs(grace.plusSeconds(10));
+            }
+        } finally {
+            if (guard != null) {
+                guard.close();
+            }
+        }
+    }
+}

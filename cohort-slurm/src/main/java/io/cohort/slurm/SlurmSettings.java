@@ -1,0 +1,123 @@
+package io.cohort.slurm;
+
+import io.cohort.CohortException;
+import io.cohort.SessionOptions;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * The Slurm backend's settings, read once when a session opens. Each is {@code slurm.KEY}: a
+ * builder setting, {@code -Dcohort.slurm.KEY}, {@code COHORT_SLURM_KEY}, or a line in the config file.
+ *
+ * @param conf           slurm.conf for Slurm's commands (SLURM_CONF), or null for Slurm's default
+ * @param bin            the folder with sbatch, squeue, scancel, scontrol, or null for PATH
+ * @param partition      --partition, or null for the cluster's default
+ * @param account        --account, or null
+ * @param timeLimit      --time, in Slurm's syntax (e.g. "1:00:00"), or null for the partition's
+ * @param sbatchOptions  more sbatch options, as they would be typed
+ * @param masterAddress  the session's address as compute nodes reach it
+ * @param java           the java command on the compute nodes
+ * @param poll           how often squeue is asked about the session's jobs
+ * @param agentGiveUp    how long an agent keeps trying to reach a silent session before it ends its job
+ * @param guard          whether a guard process cancels the session's jobs when its JVM dies
+ */
+record SlurmSettings(Path conf, Path bin, String partition, String account, String timeLimit,
+                     List<String> sbatchOptions, String masterAddress, String java, Duration poll,
+                     Duration agentGiveUp, boolean guard) {
+
+    static SlurmSettings from(SessionOptions o) {
+        String conf = o.setting("slurm.conf", null);
+        if (conf != null && !Files.isRegularFile(Path.of(conf))) {
+            throw new CohortException("cohort.slurm.conf names " + conf + ", which is not a file; point it at the"
+                    + " cluster's slurm.conf, or leave it unset to use Slurm's default");
+        }
+        String bin = o.setting("slurm.bin", null);
+        String java = o.setting("slurm.java", Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        return new SlurmSettings(conf == null ? null : Path.of(conf).toAbsolutePath(), bin == null ? null : Path.of(bin),
+                o.setting("slurm.partition", null), o.setting("slurm.account", null), o.setting("slurm.time", null),
+                split(o.setting("slurm.sbatchOptions", "")), o.setting("slurm.masterIp", defaultMasterAddress()), java,
+                millis(o, "slurm.pollMillis", 500), millis(o, "slurm.agentGiveUpMillis", 10_000),
+                !"off".equalsIgnoreCase(o.setting("slurm.guard", "on")));
+    }
+
+    private static Duration millis(SessionOptions o, String key, long fallback) {
+        String v = o.setting(key, Long.toString(fallback));
+        try {
+            long ms = Long.parseLong(v);
+            if (ms < 1) {
+                throw new NumberFormatException();
+            }
+            return Duration.ofMillis(ms);
+        } catch (NumberFormatException e) {
+            throw new CohortException("cohort." + key + " must be a whole number of milliseconds above 0, got '" + v + "'");
+        }
+    }
+
+    /** Options as a shell would split them: on whitespace, with '...' or "..." keeping spaces. */
+    static List<String> split(String s) {
+        List<String> out = new ArrayList<>();
+        StringBuilder cur = new StringBuilder();
+        char quote = 0;
+        boolean any = false;
+        for (char c : s.toCharArray()) {
+            if (quote != 0) {
+                if (c == quote) {
+                    quote = 0;
+                } else {
+                    cur.append(c);
+                }
+            } else if (c == '\'' || c == '"') {
+                quote = c;
+                any = true;
+            } else if (Character.isWhitespace(c)) {
+                if (any || cur.length() > 0) {
+                    out.add(cur.toString());
+                }
+                cur.setLength(0);
+                any = false;
+            } else {
+                cur.append(c);
+            }
+        }
+        if (quote != 0) {
+            throw new CohortException("cohort.slurm.sbatchOptions has an unclosed " + quote + ": " + s);
+        }
+        if (any || cur.length() > 0) {
+            out.add(cur.toString());
+        }
+        return out;
+    }
+
+    /**
+     * The address compute nodes most likely reach this host by: this host name's address when it is not
+     * loopback, else the first up, non-loopback IPv4 address of an interface, else 127.0.0.1 (a cluster
+     * on this machine only). Set cohort.slurm.masterIp where that guess is wrong.
+     */
+    static String defaultMasterAddress() {
+        try {
+            InetAddress local = InetAddress.getLocalHost();
+            if (!local.isLoopbackAddress() && local instanceof java.net.Inet4Address) {
+                return local.getHostAddress();
+            }
+            for (NetworkInterface nif : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+                if (nif.isUp() && !nif.isLoopback()) {
+                    for (InetAddress a : Collections.list(nif.getInetAddresses())) {
+                        if (a instanceof java.net.Inet4Address && !a.isLinkLocalAddress()) {
+                            return a.getHostAddress();
+                        }
+                    }
+                }
+            }
+        } catch (java.io.IOException | SecurityException e) {
+            // Fall through to loopback.
+        }
+        return "127.0.0.1";
+    }
+}

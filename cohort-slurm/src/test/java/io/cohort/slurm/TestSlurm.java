@@ -1,0 +1,125 @@
+package io.cohort.slurm;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.cohort.SessionOptions;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The real single-node Slurm the tests run against. A cluster named by -Dcohort.slurm.conf (or
+ * COHORT_SLURM_CONF) is used as it is; otherwise scripts/slurm-for-tests starts one (as root) for
+ * this test JVM and stops it when the JVM ends. Under CI=true a cluster that cannot be had fails the
+ * tests; elsewhere they are skipped with the reason.
+ */
+final class TestSlurm {
+    private static Path conf;
+    private static String unavailable;
+
+    private TestSlurm() {
+    }
+
+    /** The slurm.conf of a running cluster; skips (or fails, under CI) when there is none. */
+    static synchronized Path conf() {
+        if (conf == null && unavailable == null) {
+            start();
+        }
+        if (unavailable != null) {
+            if ("true".equals(System.getenv("CI"))) {
+                throw new AssertionError("CI needs a real Slurm for these tests and none could be started: " + unavailable);
+            }
+            assumeTrue(false, "no Slurm here: " + unavailable);
+        }
+        return conf;
+    }
+
+    private static void start() {
+        String named = System.getProperty("cohort.slurm.conf", System.getenv("COHORT_SLURM_CONF"));
+        if (named != null) {
+            conf = Path.of(named);
+            return;
+        }
+        Path script = Path.of("..", "scripts", "slurm-for-tests").toAbsolutePath().normalize();
+        Path dir = Path.of("/tmp/cohort-slurm");
+        try {
+            Process p = new ProcessBuilder(script.toString(), "start", dir.toString()).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
+                unavailable = script + " start failed: " + out.strip();
+                return;
+            }
+            conf = dir.resolve("slurm.conf");
+            if (out.contains("reusing the cluster")) {
+                return; // Someone else started it, and stops it.
+            }
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    new ProcessBuilder(script.toString(), "stop", dir.toString()).inheritIO().start().waitFor(60, TimeUnit.SECONDS);
+                } catch (IOException | InterruptedException e) {
+                    // The JVM is ending; nothing more to do.
+                }
+            }));
+        } catch (IOException e) {
+            unavailable = "cannot run " + script + ": " + e.getMessage();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            unavailable = "interrupted";
+        }
+    }
+
+    /** Options for a session on the test cluster; the master is loopback, as the cluster is this machine. */
+    static SessionOptions.Builder options(Path home) {
+        return SessionOptions.builder().home(home).backend("slurm").stopGrace(java.time.Duration.ofSeconds(2))
+                .setting("slurm.conf", conf().toString()).setting("slurm.masterIp", "127.0.0.1")
+                .setting("slurm.pollMillis", "200");
+    }
+
+    /** Runs a Slurm command against the test cluster and returns its output; fails if it fails. */
+    static String run(String... command) {
+        try {
+            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+            pb.environment().put("SLURM_CONF", conf().toString());
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new AssertionError(String.join(" ", command) + " failed: " + out);
+            }
+            return out;
+        } catch (IOException e) {
+            throw new AssertionError("cannot run " + command[0], e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+    }
+
+    /** The session's jobs that still hold or wait for an allocation: "jobid state" lines. */
+    static List<String> liveJobs(String sessionId) {
+        String out = run("squeue", "--noheader", "--name=cohort-" + sessionId,
+                "--states=PENDING,CONFIGURING,RUNNING,COMPLETING,SUSPENDED", "-o", "%i %T");
+        List<String> jobs = new ArrayList<>();
+        out.lines().map(String::strip).filter(l -> !l.isEmpty()).forEach(jobs::add);
+        return jobs;
+    }
+
+    /** Every job of the session squeue still remembers: "jobid state" lines. */
+    static List<String> allJobs(String sessionId) {
+        String out = run("squeue", "--noheader", "--name=cohort-" + sessionId, "--states=all", "-o", "%i %T");
+        return out.lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+    }
+
+    static String jobId(io.cohort.Worker w) {
+        return w.notes().stream().filter(n -> n.startsWith("Slurm job ")).findFirst()
+                .map(n -> n.substring("Slurm job ".length(), n.indexOf(':')))
+                .orElseThrow(() -> new AssertionError(w.id() + " has no Slurm job note: " + w.notes()));
+    }
+
+    static boolean exists(Path p) {
+        return Files.exists(p);
+    }
+}
