@@ -2,6 +2,7 @@
 # Builds what the benchmarks need and runs them all, printing a summary table (see BENCHMARKS.md).
 #   bench/run.sh                 all benchmarks (about 3-4 minutes on 2 cores)
 #   bench/run.sh 2 --rounds=0.5  only benchmark 2, with half the rounds
+#   bench/run.sh slurm           only the Slurm benchmark (root: it starts its own one-node Slurm)
 # Builds with the reactor only (mvn package -pl bench -am): nothing is installed into ~/.m2.
 # Every figure is a ratio against a baseline measured in the same run; the report is also
 # written to bench/target/bench-report.txt.
@@ -29,9 +30,12 @@ fi
 cp="$root/bench/target/classes:$(cat "$root/bench/target/classpath.txt")"
 
 # Benchmark 4 (queues) measures against Redis Streams: Debian's redis-server, started by the bench.
-run_queue=no; args=()
-for a in "$@"; do if [ "$a" = 4 ]; then run_queue=yes; else args+=("$a"); fi; done
-[ $# -eq 0 ] && run_queue=yes
+# The Slurm benchmark runs against a one-node Slurm of its own, with 8 CPUs declared, on other ports.
+run_queue=no; run_slurm=no; args=()
+for a in "$@"; do
+  if [ "$a" = 4 ]; then run_queue=yes; elif [ "$a" = slurm ]; then run_slurm=yes; else args+=("$a"); fi
+done
+[ $# -eq 0 ] && run_queue=yes && run_slurm=yes
 if [ "$run_queue" = yes ] && ! command -v redis-server >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "redis-server not found: apt-get install -y redis-server" >&2
@@ -49,6 +53,13 @@ mkdir -p bench/target
   if [ "$run_queue" = yes ]; then
     echo; echo "4. queues vs Redis Streams"
     java -cp "$cp" io.cohort.bench.QueueBench
+  fi
+  if [ "$run_slurm" = yes ]; then
+    echo
+    slurm_dir=/tmp/cohort-slurm-bench
+    conf=$(COHORT_SLURM_NODE_CPUS=8 COHORT_SLURMCTLD_PORT=16827 COHORT_SLURMD_PORT=16828 scripts/slurm-for-tests start "$slurm_dir")
+    trap 'scripts/slurm-for-tests stop "$slurm_dir"' EXIT
+    java -cp "$cp" io.cohort.bench.SlurmBench "$conf"
   fi
 } 2>&1 | tee bench/target/bench-report.txt
 exit "${PIPESTATUS[0]}"

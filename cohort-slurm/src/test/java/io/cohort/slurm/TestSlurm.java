@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.cohort.SessionOptions;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +16,7 @@ import java.util.concurrent.TimeUnit;
  * this test JVM and stops it when the JVM ends. Under CI=true a cluster that cannot be had fails the
  * tests; elsewhere they are skipped with the reason.
  */
-final class TestSlurm {
+public final class TestSlurm {
     private static Path conf;
     private static String unavailable;
 
@@ -25,7 +24,7 @@ final class TestSlurm {
     }
 
     /** The slurm.conf of a running cluster; skips (or fails, under CI) when there is none. */
-    static synchronized Path conf() {
+    public static synchronized Path conf() {
         if (conf == null && unavailable == null) {
             start();
         }
@@ -73,14 +72,14 @@ final class TestSlurm {
     }
 
     /** Options for a session on the test cluster; the master is loopback, as the cluster is this machine. */
-    static SessionOptions.Builder options(Path home) {
+    public static SessionOptions.Builder options(Path home) {
         return SessionOptions.builder().home(home).backend("slurm").stopGrace(java.time.Duration.ofSeconds(2))
                 .setting("slurm.conf", conf().toString()).setting("slurm.masterIp", "127.0.0.1")
                 .setting("slurm.pollMillis", "200");
     }
 
     /** Runs a Slurm command against the test cluster and returns its output; fails if it fails. */
-    static String run(String... command) {
+    public static String run(String... command) {
         try {
             ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
             pb.environment().put("SLURM_CONF", conf().toString());
@@ -99,7 +98,7 @@ final class TestSlurm {
     }
 
     /** The session's jobs that still hold or wait for an allocation: "jobid state" lines. */
-    static List<String> liveJobs(String sessionId) {
+    public static List<String> liveJobs(String sessionId) {
         String out = run("squeue", "--noheader", "--name=cohort-" + sessionId,
                 "--states=PENDING,CONFIGURING,RUNNING,COMPLETING,SUSPENDED", "-o", "%i %T");
         List<String> jobs = new ArrayList<>();
@@ -108,18 +107,14 @@ final class TestSlurm {
     }
 
     /** Every job of the session squeue still remembers: "jobid state" lines. */
-    static List<String> allJobs(String sessionId) {
+    public static List<String> allJobs(String sessionId) {
         String out = run("squeue", "--noheader", "--name=cohort-" + sessionId, "--states=all", "-o", "%i %T");
         return out.lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
     }
 
-    static String jobId(io.cohort.Worker w) {
+    public static String jobId(io.cohort.Worker w) {
         return w.notes().stream().filter(n -> n.startsWith("Slurm job ")).findFirst()
                 .map(n -> n.substring("Slurm job ".length(), n.indexOf(':')))
                 .orElseThrow(() -> new AssertionError(w.id() + " has no Slurm job note: " + w.notes()));
-    }
-
-    static boolean exists(Path p) {
-        return Files.exists(p);
     }
 }
