@@ -213,7 +213,7 @@ final class SlurmBackend implements Backend {
         }
         List<String> sbatch = new ArrayList<>(List.of("sbatch", "--parsable", "--job-name=" + jobName,
                 "--output=" + output, "--open-mode=append", "--chdir=" + spec.workingDirectory(), "--no-requeue",
-                "--export=NONE"));
+                "--export=ALL"));
         sbatch.addAll(resourceOptions(spec.cpu(), spec.memoryBytes(), spec.gpus()));
         sbatch.addAll(placementOptions());
         sbatch.add(script.toString());
