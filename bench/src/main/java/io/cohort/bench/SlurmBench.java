@@ -17,7 +17,7 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Benchmark 5: launch to all-running of 8 workers on an idle local Slurm, against the same 8 jobs
+ * Benchmark 6: launch to all-running of 8 workers on an idle local Slurm, against the same 8 jobs
  * submitted with bare {@code sbatch} and polled with {@code squeue}, alternating round by round.
  *
  * <p>"All running" for cohort is every worker's agent reporting its program started. For bare
@@ -62,7 +62,7 @@ public final class SlurmBench {
                 bareStarted.add(bare[1]);
             }
         }
-        System.out.printf(Locale.ROOT, "5. Slurm: launch to all running, %d workers, %d rounds (median [min-max])%n", WORKERS, rounds);
+        System.out.printf(Locale.ROOT, "6. Slurm: launch to all running, %d workers, %d rounds (median [min-max])%n", WORKERS, rounds);
         System.out.printf(Locale.ROOT, "   cohort (every agent reported its program started)    %s%n", Stats.ms(cohort));
         System.out.printf(Locale.ROOT, "   bare sbatch, until all 8 programs started            %s%n", Stats.ms(bareStarted));
         System.out.printf(Locale.ROOT, "   bare sbatch, until squeue shows all 8 RUNNING        %s%n", Stats.ms(bareRunning));
