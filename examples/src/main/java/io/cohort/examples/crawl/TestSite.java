@@ -75,7 +75,7 @@ public final class TestSite implements AutoCloseable {
     }
 
     private final HttpServer server;
-    private final ExecutorService handlers = Executors.newFixedThreadPool(8, daemon("test-site"));
+    private final ExecutorService handlers = Executors.newCachedThreadPool(daemon("test-site"));
     private final CountDownLatch closing = new CountDownLatch(1);
     private final String address;
     private final int port;
@@ -106,7 +106,9 @@ public final class TestSite implements AutoCloseable {
                 chosen = probe.getLocalPort();
             }
             try {
-                bound = HttpServer.create(new InetSocketAddress(address, chosen), 64);
+                // Created unbound, then bound: Jetty's provider ignores the executor of a server created bound.
+                bound = HttpServer.create();
+                bound.bind(new InetSocketAddress(address, chosen), 64);
             } catch (BindException e) {
                 if (attempt == 4) {
                     throw e;

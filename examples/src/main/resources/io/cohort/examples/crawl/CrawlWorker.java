@@ -190,8 +190,14 @@ public class CrawlWorker {
             } else {
                 Page p = parse(uri, f);
                 if (depth < s.maxDepth) {
+                    // A link already stored at depth + 1 or less had its own links queued before it was stored:
+                    // queueing it again would add nothing. (Up to 500 at a time: an IN list every database takes.)
+                    Map<String, Integer> storedAt = new HashMap<>();
+                    for (int from = 0; from < p.links.size(); from += 500) {
+                        storedAt.putAll(db.depths(p.links.subList(from, Math.min(p.links.size(), from + 500))));
+                    }
                     for (String link : p.links) {
-                        if (followable(link)) {
+                        if (storedAt.getOrDefault(link, Integer.MAX_VALUE) > depth + 1 && followable(link)) {
                             Cohort.queue(s.queue).putUnique((depth + 1) + " " + link, item(link, depth + 1, url));
                         }
                     }
@@ -481,14 +487,28 @@ public class CrawlWorker {
         }
 
         Integer depthOf(String pageUrl) {
+            return depths(List.of(pageUrl)).get(pageUrl);
+        }
+
+        /** The depth each of these URLs is stored at, for those that are stored. */
+        Map<String, Integer> depths(List<String> urls) {
+            if (urls.isEmpty()) {
+                return Map.of();
+            }
             return withRetry(() -> {
-                c.setAutoCommit(true);
-                try (PreparedStatement ps = c.prepareStatement("SELECT depth FROM pages WHERE url = ?")) {
-                    ps.setString(1, pageUrl);
+                Map<String, Integer> out = new HashMap<>();
+                String marks = String.join(", ", java.util.Collections.nCopies(urls.size(), "?"));
+                try (PreparedStatement ps = c.prepareStatement("SELECT url, depth FROM pages WHERE url IN (" + marks + ")")) {
+                    for (int i = 0; i < urls.size(); i++) {
+                        ps.setString(i + 1, urls.get(i));
+                    }
                     try (ResultSet rs = ps.executeQuery()) {
-                        return rs.next() ? rs.getInt(1) : null;
+                        while (rs.next()) {
+                            out.put(rs.getString(1), rs.getInt(2));
+                        }
                     }
                 }
+                return out;
             });
         }
 
@@ -544,6 +564,12 @@ public class CrawlWorker {
                         // The connection is gone; withRetry opens a new one.
                     }
                     throw e;
+                } finally {
+                    // Back to autocommit at once: sqlite-jdbc begins the next transaction right after a commit, and
+                    // with BEGIN IMMEDIATE that would hold the write lock while this worker fetches its next page.
+                    if (!c.isClosed()) {
+                        c.setAutoCommit(true);
+                    }
                 }
                 return null;
             });
