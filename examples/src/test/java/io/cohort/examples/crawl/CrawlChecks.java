@@ -46,14 +46,14 @@ final class CrawlChecks {
      * limits is stored or even fetched.
      */
     static void assertMatchesSite(CrawlExample.Summary s, TestSite site, int depth, int retries, long delayMs,
-                                  Arrivals arrivals) throws SQLException {
+                                  Arrivals arrivals, String dbUser) throws SQLException {
         TestSite.Expectation e = site.expect(depth);
         assertThat(e.beyondDepth()).as("the site is deeper than the limit, so the limit is tested").hasSizeGreaterThan(20);
         assertThat(s.complete()).isTrue();
         assertThat(s.queue().drained()).isTrue();
         assertThat(s.deadLetters()).isEmpty();
 
-        try (PageStore db = PageStore.open(s.database(), null, null)) {
+        try (PageStore db = PageStore.open(s.database(), dbUser, null)) {
             Map<String, PageStore.Row> rows = db.rows();
             assertThat(db.duplicates()).isEmpty();
             Map<String, Integer> got = new TreeMap<>();

@@ -58,7 +58,7 @@ class CrawlExampleTest {
 
             assertThat(session.get(victim).status()).isEqualTo(Status.FAILED);
             assertThat(s.workers()).hasSize(4);
-            CrawlChecks.assertMatchesSite(s, site, DEPTH, RETRIES, DELAY_MS, arrivals);
+            CrawlChecks.assertMatchesSite(s, site, DEPTH, RETRIES, DELAY_MS, arrivals, null);
             // The killed worker's item came back and another worker finished it.
             try (PageStore db = PageStore.open(s.database(), null, null)) {
                 assertThat(db.rows().get(site.url("/slow")).worker()).isNotEqualTo(victim);
