@@ -387,6 +387,13 @@ public final class CrawlExample {
                 out.printf("    dead: %s: %s%n", d.json(), firstLine(d.error()));
             }
             out.printf("  database       %s%n", s.database());
+            try (PageStore db = PageStore.open(s.database(), o.dbUser(), o.dbPassword())) {
+                for (PageStore.Row r : db.sample(5)) {
+                    out.printf("    depth %d  %-40s %-14s %3d links  %s%n", r.depth(), r.url(), r.title(), r.links(), r.worker());
+                }
+            } catch (SQLException e) {
+                out.println("    (cannot read a sample: " + e.getMessage() + ")");
+            }
             if (s.database().startsWith("jdbc:sqlite:")) {
                 out.printf("  look inside    sqlite3 %s \"SELECT url, title FROM pages WHERE outcome = 'ok' LIMIT 5\"%n",
                         s.database().substring("jdbc:sqlite:".length()));

@@ -128,6 +128,16 @@ public final class PageStore implements AutoCloseable {
         return out;
     }
 
+    /** The first n stored pages, nearest the start first. */
+    public List<Row> sample(int n) throws SQLException {
+        List<Row> out = new ArrayList<>();
+        query("SELECT url, outcome, depth, status, title, links, redirect_to, error, tries, worker FROM pages"
+                + " WHERE outcome = 'ok' ORDER BY depth, url LIMIT " + Math.max(0, n), rs -> out.add(new Row(rs.getString(1),
+                rs.getString(2), rs.getInt(3), rs.getInt(4), rs.getString(5), rs.getInt(6), rs.getString(7), rs.getString(8),
+                rs.getInt(9), rs.getString(10))));
+        return out;
+    }
+
     /** URLs that have more than one row: none, ever (the primary key); a check for databases made by hand. */
     public List<String> duplicates() throws SQLException {
         List<String> out = new ArrayList<>();
