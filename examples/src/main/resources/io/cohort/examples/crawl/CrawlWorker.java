@@ -158,7 +158,13 @@ public class CrawlWorker {
                 skipped++;
                 return;
             }
-            URI uri = URI.create(url);
+            URI uri;
+            try {
+                uri = URI.create(url);
+            } catch (IllegalArgumentException e) {
+                record(url, depth, FAILED, null, null, null, "not a URL: " + e.getMessage(), 0, 0, List.of());
+                return;
+            }
             if (!hostAllowed(uri)) {
                 record(url, depth, FAILED, null, null, null, "host not allowed: " + uri.getHost(), 0, 0, List.of());
                 return;
@@ -228,7 +234,12 @@ public class CrawlWorker {
 
         /** Allowed host, http(s), and allowed by the host's robots.txt (unknown yet: let the worker that takes it decide). */
         private boolean followable(String url) {
-            URI u = URI.create(url);
+            URI u;
+            try {
+                u = URI.create(url);
+            } catch (IllegalArgumentException e) {
+                return false;
+            }
             if (!hostAllowed(u)) {
                 return false;
             }
