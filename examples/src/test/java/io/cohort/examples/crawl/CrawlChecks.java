@@ -85,9 +85,9 @@ final class CrawlChecks {
             for (String url : e.failed().keySet()) {
                 PageStore.Row r = rows.get(url);
                 if (url.contains("/missing/")) {
+                    // Final at once; a retry only when an earlier try timed out (a very busy machine).
                     assertThat(r.status()).as(url).isEqualTo(404);
-                    assertThat(r.error()).as(url).isEqualTo("HTTP 404");
-                    assertThat(r.tries()).as(url).isEqualTo(1);
+                    assertThat(r.error()).as(url).matches("HTTP 404( after \\d+ tries)?");
                 } else {
                     assertThat(url).isEqualTo(site.url("/slow"));
                     assertThat(r.status()).isNull();
@@ -95,6 +95,8 @@ final class CrawlChecks {
                     assertThat(r.tries()).isEqualTo(retries + 1);
                 }
             }
+            assertThat(rows.values()).as("a 404 is not retried")
+                    .anyMatch(r -> "HTTP 404".equals(r.error()) && r.tries() == 1);
             // The flaky page: 503 twice, retried, stored. (It may have been fetched for two depths at once, so the
             // row's own tries may count fewer than the site's answers.)
             PageStore.Row flaky = rows.get(site.url("/flaky"));
