@@ -194,7 +194,8 @@ public final class CrawlExample {
     }
 
     /** What the crawl did. */
-    public record Summary(String database, long pagesStored, long redirects, long failed, Map<String, Long> failureReasons,
+    public record Summary(String database, long pagesStored, long redirects, long failed, long unfinished,
+                          Map<String, Long> failureReasons,
                           Map<String, Long> pagesByWorker, Duration elapsed, QueueProgress queue,
                           List<DeadLetter> deadLetters, List<Worker> workers, boolean complete) {
     }
@@ -344,8 +345,8 @@ public final class CrawlExample {
             String stored;
             try (PageStore db = PageStore.open(jdbc, o.dbUser(), o.dbPassword())) {
                 Map<String, Long> n = db.countByOutcome();
-                stored = String.format("%d pages stored, %d redirects, %d failed", n.getOrDefault("ok", 0L),
-                        n.getOrDefault("redirect", 0L), n.getOrDefault("failed", 0L));
+                stored = String.format("%d pages stored, %d redirects, %d failed, %d being fetched", n.getOrDefault("ok", 0L),
+                        n.getOrDefault("redirect", 0L), n.getOrDefault("failed", 0L), n.getOrDefault("pending", 0L));
             } catch (SQLException e) {
                 stored = "database not readable now (" + e.getMessage() + ")";
             }
@@ -360,9 +361,10 @@ public final class CrawlExample {
             List<Worker> ours = workers();
             try (PageStore db = PageStore.open(jdbc, o.dbUser(), o.dbPassword())) {
                 Map<String, Long> n = db.countByOutcome();
+                long unfinished = n.getOrDefault("pending", 0L);
                 Summary s = new Summary(jdbc, n.getOrDefault("ok", 0L), n.getOrDefault("redirect", 0L),
-                        n.getOrDefault("failed", 0L), db.failureReasons(), db.pagesByWorker(), elapsed, p, dead, ours,
-                        complete && dead.isEmpty());
+                        n.getOrDefault("failed", 0L), unfinished, db.failureReasons(), db.pagesByWorker(), elapsed, p, dead,
+                        ours, complete && dead.isEmpty() && unfinished == 0);
                 print(s);
                 return s;
             } catch (SQLException e) {
@@ -379,6 +381,9 @@ public final class CrawlExample {
             out.printf("  redirects      %d%n", s.redirects());
             out.printf("  failed         %d%n", s.failed());
             s.failureReasons().forEach((reason, count) -> out.printf("    %5d  %s%n", count, reason));
+            if (s.unfinished() > 0) {
+                out.printf("  unfinished     %d (outcome 'pending': claimed by an item that did not finish)%n", s.unfinished());
+            }
             out.printf("  by worker      %s%n", s.pagesByWorker().entrySet().stream()
                     .map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining(", ")));
             out.printf("  queue          %d URLs queued (a URL found again nearer the start is queued again), %d dead%n",

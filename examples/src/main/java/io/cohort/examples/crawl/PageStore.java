@@ -19,7 +19,7 @@ import java.util.TreeMap;
  * what SQLite and PostgreSQL have in common, so any JDBC URL of either works.
  *
  * <pre>
- * pages(url PRIMARY KEY, outcome 'ok'|'redirect'|'failed', depth, status, content_type, title, text, links,
+ * pages(url PRIMARY KEY, outcome 'ok'|'redirect'|'failed' ('pending' while a worker fetches it), depth, status, content_type, title, text, links,
  *       redirect_to, error, tries, worker, fetched_at, fetch_ms)    -- one row per URL the crawl settled
  * links(from_url, to_url, PRIMARY KEY (from_url, to_url))          -- the outgoing links of stored pages
  * </pre>

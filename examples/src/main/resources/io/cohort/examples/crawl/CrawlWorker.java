@@ -61,7 +61,7 @@ import org.jsoup.nodes.Element;
  * <p>Queue items are {"url": normalised URL, "depth": d, "from": the page that linked to it}, put with
  * the dedup key "d url". One URL can thus be queued once per depth at which it is found: a page found
  * first along a long path is queued again when a shorter path turns up, and a worker skips an item
- * whose URL is already stored at a smaller depth. That makes the depth limit exact (see
+ * whose URL is already claimed or stored at a smaller depth. That makes the depth limit exact (see
  * docs/crawler.md). The database keeps one row per URL (the primary key; upserts), so a re-delivered
  * item (its worker killed mid-item) or a URL queued at two depths never makes a second row.
  */
@@ -76,7 +76,7 @@ public class CrawlWorker {
         try (Database db = new Database(s.dbUrl, s.dbUser, s.dbPassword)) {
             Crawler crawler = new Crawler(s, db);
             Cohort.queue(s.queue).forEach(crawler::crawl);
-            System.out.printf("done: %d pages stored, %d redirects, %d failed, %d skipped (already stored nearer the start)"
+            System.out.printf("done: %d pages stored, %d redirects, %d failed, %d skipped (claimed or stored nearer the start)"
                     + " in %.1f s%n", crawler.stored, crawler.redirected, crawler.failed, crawler.skipped,
                     (System.nanoTime() - start) / 1e9);
         }
@@ -152,9 +152,8 @@ public class CrawlWorker {
             Map<String, Object> v = item.asMap();
             String url = (String) v.get("url");
             int depth = ((Number) v.get("depth")).intValue();
-            Integer known = db.depthOf(url);
-            if (known != null && known < depth) {
-                // Stored along a shorter path, whose links were queued before it was stored: nothing to add.
+            if (!db.claim(url, depth)) {
+                // Claimed or stored along a shorter path: that item queues the links, at smaller depths.
                 skipped++;
                 return;
             }
@@ -196,8 +195,8 @@ public class CrawlWorker {
             } else {
                 Page p = parse(uri, f);
                 if (depth < s.maxDepth) {
-                    // A link already stored at depth + 1 or less had its own links queued before it was stored:
-                    // queueing it again would add nothing. (Up to 500 at a time: an IN list every database takes.)
+                    // A link already claimed or stored at depth + 1 or less has its links queued by that item (before
+                    // it stores the page): queueing it again would add nothing. (500 at a time: an IN list any database takes.)
                     Map<String, Integer> storedAt = new HashMap<>();
                     for (int from = 0; from < p.links.size(); from += 500) {
                         storedAt.putAll(db.depths(p.links.subList(from, Math.min(p.links.size(), from + 500))));
@@ -497,8 +496,29 @@ public class CrawlWorker {
             c = DriverManager.getConnection(url, props);
         }
 
-        Integer depthOf(String pageUrl) {
-            return depths(List.of(pageUrl)).get(pageUrl);
+        /**
+         * Claims the URL for an item at this depth before it is fetched, as a 'pending' row (or by lowering the
+         * depth of the row there is). True when this item should crawl it: the URL is new, or known only at a
+         * greater depth, or at this very depth (this item again, re-delivered: the key "depth url" is unique).
+         * False when it is claimed or stored at a smaller depth: that item will queue its links nearer the
+         * start, so fetching it again here would add nothing.
+         */
+        boolean claim(String pageUrl, int depth) {
+            return withRetry(() -> {
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO pages (url, outcome, depth, links, tries, worker,"
+                        + " fetched_at, fetch_ms) VALUES (?, 'pending', ?, 0, 0, ?, ?, 0)"
+                        + " ON CONFLICT (url) DO UPDATE SET depth = excluded.depth WHERE excluded.depth < pages.depth")) {
+                    ps.setString(1, pageUrl);
+                    ps.setInt(2, depth);
+                    ps.setString(3, System.getenv().getOrDefault("CDSW_ENGINE_ID", "local"));
+                    ps.setString(4, Instant.now().toString());
+                    if (ps.executeUpdate() == 1) {
+                        return true;
+                    }
+                }
+                Integer known = depths(List.of(pageUrl)).get(pageUrl);
+                return known == null || known >= depth;
+            });
         }
 
         /** The depth each of these URLs is stored at, for those that are stored. */
