@@ -216,7 +216,7 @@ public final class CrawlExample {
                         .delay(Duration.ofMillis(Long.parseLong(last(a, "delay-ms", "5"))))
                         .timeouts(Duration.ofSeconds(2), Duration.ofSeconds(1)).retries(2, Duration.ofMillis(100)).build();
                 Summary s = run(session, o);
-                boolean ok = s.complete() && checkAgainstSite(s, site, depth);
+                boolean ok = s.complete() && checkAgainstSite(s, site, depth, o.dbUser(), o.dbPassword());
                 if (!ok) {
                     System.exit(1);
                 }
@@ -410,12 +410,17 @@ public final class CrawlExample {
      * Compares the database with what the site says a correct crawl stores: prints the result, and
      * returns whether every reachable allowed page within the depth is stored exactly once, and nothing else.
      */
-    static boolean checkAgainstSite(Summary s, TestSite site, int depth) {
+    static boolean checkAgainstSite(Summary s, TestSite site, int depth, String dbUser, String dbPassword) {
         TestSite.Expectation e = site.expect(depth);
-        try (PageStore db = PageStore.open(s.database(), null, null)) {
+        try (PageStore db = PageStore.open(s.database(), dbUser, dbPassword)) {
             Map<String, PageStore.Row> rows = db.rows();
             Map<String, Integer> got = new LinkedHashMap<>();
-            rows.forEach((u, r) -> got.put(r.outcome() + " " + u, r.depth()));
+            // Rows of this site only: a database given with --db may hold earlier crawls.
+            rows.forEach((u, r) -> {
+                if (u.startsWith(site.root())) {
+                    got.put(r.outcome() + " " + u, r.depth());
+                }
+            });
             Map<String, Integer> want = new LinkedHashMap<>();
             e.pages().forEach((u, d) -> want.put("ok " + u, d));
             e.redirects().forEach((u, d) -> want.put("redirect " + u, d));
