@@ -20,7 +20,8 @@ final class DemoCommand {
                 case "sockets" -> SocketsExample.main(rest);
                 case "hello" -> HelloExample.main(rest);
                 case "hpo" -> io.cohort.examples.hpo.HpoExample.main(rest);
-                default -> throw new Main.UsageException("unknown demo '" + which + "'; choose sockets, hello or hpo");
+                case "crawl" -> io.cohort.examples.crawl.CrawlExample.main(rest);
+                default -> throw new Main.UsageException("unknown demo '" + which + "'; choose sockets, hello, hpo or crawl");
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
