@@ -39,6 +39,14 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * worker thread, which halved the queue's throughput (measured in bench/QueueBench).
  */
 public final class ControlPlane implements AutoCloseable {
+    static {
+        // jetty-http-spi registers Jetty as the JVM's HttpServer provider; the session's own server is
+        // made directly, so HttpServer.create() in the user's code keeps the JDK's server and its behaviour.
+        if (System.getProperty("com.sun.net.httpserver.HttpServerProvider") == null) {
+            System.setProperty("com.sun.net.httpserver.HttpServerProvider", "sun.net.httpserver.DefaultHttpServerProvider");
+        }
+    }
+
     /** The longest a take may wait for an item before answering empty. */
     static final long MAX_WAIT_MS = 60_000;
     private final HttpServer server;

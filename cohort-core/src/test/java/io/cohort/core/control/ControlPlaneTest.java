@@ -98,6 +98,18 @@ class ControlPlaneTest {
     }
 
     @Test
+    void theUsersHttpServersStayTheJdksThoughJettyIsOnTheClassPath() throws Exception {
+        com.sun.net.httpserver.HttpServer mine = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        try {
+            assertThat(mine.getClass().getName()).startsWith("sun.net.httpserver.");
+            assertThat(mine.getAddress().getPort()).isPositive();
+        } finally {
+            mine.stop(0);
+        }
+    }
+
+    @Test
     void theTokenIsLongAndRandom() {
         assertThat(plane.token()).hasSize(64).matches("[0-9a-f]+");
         ControlPlane other = new ControlPlane("127.0.0.1", queues, results, snapshots, agents, 4096, 10_000);

@@ -4,10 +4,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.BindException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -97,26 +94,9 @@ public final class TestSite implements AutoCloseable {
         this.pages = pages;
         this.slowDelay = slowDelay;
         this.address = address;
-        // Whichever HttpServer provider is on the class path (Jetty's, with cohort-core) serves it; they do not all
-        // report an ephemeral port, so the site picks a free one itself.
-        HttpServer bound = null;
-        int chosen = 0;
-        for (int attempt = 0; bound == null; attempt++) {
-            try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getByName(address))) {
-                chosen = probe.getLocalPort();
-            }
-            try {
-                // Created unbound, then bound: Jetty's provider ignores the executor of a server created bound.
-                bound = HttpServer.create();
-                bound.bind(new InetSocketAddress(address, chosen), 64);
-            } catch (BindException e) {
-                if (attempt == 4) {
-                    throw e;
-                }
-            }
-        }
+        HttpServer bound = HttpServer.create(new InetSocketAddress(address, 0), 64);
         this.server = bound;
-        this.port = chosen;
+        this.port = bound.getAddress().getPort();
         generate(new Random(seed));
         server.createContext("/", this::handle);
         server.setExecutor(handlers);
