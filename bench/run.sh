@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds what the benchmarks need and runs them all, printing a summary table (see BENCHMARKS.md).
-#   bench/run.sh                 all benchmarks (about 3-4 minutes on 2 cores)
+#   bench/run.sh                 all benchmarks (about 7-8 minutes on 2 cores)
 #   bench/run.sh 2 --rounds=0.5  only benchmark 2, with half the rounds
+#   bench/run.sh 5               only the hyperparameter search (1 vs 2 workers vs sequential; ~3-4 minutes)
+#   bench/run.sh 5 --samples=N   the same on a data set of N samples (default 60000: items of 1-2 s)
 # Builds with the reactor only (mvn package -pl bench -am): nothing is installed into ~/.m2.
 # Every figure is a ratio against a baseline measured in the same run; the report is also
 # written to bench/target/bench-report.txt.
@@ -28,10 +30,26 @@ fi
 # The session's class path, as a user would have it; Java workers compile and run against it too.
 cp="$root/bench/target/classes:$(cat "$root/bench/target/classpath.txt")"
 
+# Which benchmarks: numbers pick (none: all); --rounds=F goes to 1-3 and 5, --samples=N and
+# --variants (adds 2 workers without cgroups) to 5 only.
+picked=(); opts=(); hpo_opts=()
+for a in "$@"; do
+  case "$a" in
+    --samples=*|--variants) hpo_opts+=("$a") ;;
+    --rounds=*) opts+=("$a"); hpo_opts+=("$a") ;;
+    *) picked+=("$a") ;;
+  esac
+done
+wants() { [ ${#picked[@]} -eq 0 ] || printf '%s\n' "${picked[@]}" | grep -qx "$1"; }
+bench_args=()
+for b in 1 2 3; do
+  if [ ${#picked[@]} -gt 0 ] && wants "$b"; then bench_args+=("$b"); fi
+done
+run_bench=no; if [ ${#picked[@]} -eq 0 ] || [ ${#bench_args[@]} -gt 0 ]; then run_bench=yes; fi
+run_queue=no; if wants 4; then run_queue=yes; fi
+run_hpo=no; if wants 5; then run_hpo=yes; fi
+
 # Benchmark 4 (queues) measures against Redis Streams: Debian's redis-server, started by the bench.
-run_queue=no; args=()
-for a in "$@"; do if [ "$a" = 4 ]; then run_queue=yes; else args+=("$a"); fi; done
-[ $# -eq 0 ] && run_queue=yes
 if [ "$run_queue" = yes ] && ! command -v redis-server >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "redis-server not found: apt-get install -y redis-server" >&2
@@ -43,12 +61,18 @@ fi
 
 mkdir -p bench/target
 {
-  if [ $# -eq 0 ] || [ ${#args[@]} -gt 0 ]; then
-    java -cp "$cp" io.cohort.bench.Bench "${args[@]}"
+  rc=0
+  if [ "$run_bench" = yes ]; then
+    java -cp "$cp" io.cohort.bench.Bench "${bench_args[@]}" "${opts[@]}" || rc=$?
   fi
   if [ "$run_queue" = yes ]; then
     echo; echo "4. queues vs Redis Streams"
-    java -cp "$cp" io.cohort.bench.QueueBench
+    java -cp "$cp" io.cohort.bench.QueueBench || rc=$?
   fi
+  if [ "$run_hpo" = yes ]; then
+    echo; echo "5. hyperparameter search: 1 vs 2 workers vs sequential"
+    java -cp "$cp" io.cohort.bench.HpoBench "${hpo_opts[@]}" || rc=$?
+  fi
+  exit "$rc"
 } 2>&1 | tee bench/target/bench-report.txt
 exit "${PIPESTATUS[0]}"
