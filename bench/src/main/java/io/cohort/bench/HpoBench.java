@@ -242,6 +242,11 @@ public final class HpoBench {
                     - ((Number) ((Map<?, ?>) r.value()).get("seconds")).doubleValue() * 1000).min().orElse(Double.NaN);
             s.add(key + ".startup", firstStart);
             Instant lastStored = results.stream().map(Result::storedAt).max(Comparator.naturalOrder()).orElseThrow();
+            // How long the worker that ran out of items first waited for the others' last item (the queue's tail).
+            Map<String, Instant> lastByWorker = new java.util.HashMap<>();
+            results.forEach(r -> lastByWorker.merge(r.workerId(), r.storedAt(), (a, b) -> a.isAfter(b) ? a : b));
+            Instant firstDone = lastByWorker.values().stream().min(Comparator.naturalOrder()).orElseThrow();
+            s.add(key + ".imbalance", lastByWorker.size() < n ? Double.NaN : Duration.between(firstDone, lastStored).toNanos() / 1e6);
             s.add(key + ".tail", wall * 1000 - Duration.between(begin, lastStored).toNanos() / 1e6);
         }
         return wall;
@@ -297,6 +302,9 @@ public final class HpoBench {
                     k, Stats.median(s.get(k + ".launch")), Stats.median(s.get(k + ".startup")), Stats.median(s.get(k + ".tail")),
                     Stats.median(s.get(k + ".wall")) - Stats.median(s.get(k + ".items")) / (k.startsWith("1") ? 1 : 2));
         }
+        report.note("5: 2 workers: the one that ran out of items first waited %.0f ms (median) for the other's last item;"
+                + " items were queued in the grid's order (depth 4 first; deeper trees take longer)",
+                Stats.median(s.get("2 workers.imbalance")));
         report.note("5: 1-minute load average (%d cores; other work shares the machine): %.1f at the start, %.1f at most, %.1f at the end",
                 Runtime.getRuntime().availableProcessors(), load0, loadMax, loadAverage());
         report.print();
