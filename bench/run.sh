@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds what the benchmarks need and runs them all, printing a summary table (see BENCHMARKS.md).
-#   bench/run.sh                 all benchmarks (about 3-4 minutes on 2 cores)
+#   bench/run.sh                 all benchmarks (about 7-8 minutes on 2 cores)
 #   bench/run.sh 2 --rounds=0.5  only benchmark 2, with half the rounds
-#   bench/run.sh slurm           only the Slurm benchmark (root: it starts its own one-node Slurm)
+#   bench/run.sh 5               only the hyperparameter search (1 vs 2 workers vs sequential; ~3-4 minutes)
+#   bench/run.sh 5 --samples=N   the same on a data set of N samples (default 60000: items of 1-2 s)
+#   bench/run.sh 6               only Slurm: launch of 8 workers vs bare sbatch (root: it starts its own Slurm)
 # Builds with the reactor only (mvn package -pl bench -am): nothing is installed into ~/.m2.
 # Every figure is a ratio against a baseline measured in the same run; the report is also
 # written to bench/target/bench-report.txt.
@@ -29,13 +31,28 @@ fi
 # The session's class path, as a user would have it; Java workers compile and run against it too.
 cp="$root/bench/target/classes:$(cat "$root/bench/target/classpath.txt")"
 
-# Benchmark 4 (queues) measures against Redis Streams: Debian's redis-server, started by the bench.
-# The Slurm benchmark runs against a one-node Slurm of its own, with 8 CPUs declared, on other ports.
-run_queue=no; run_slurm=no; args=()
+# Which benchmarks: numbers pick (none: all); --rounds=F goes to 1-3 and 5, --samples=N and
+# --variants (adds 2 workers without cgroups) to 5 only.
+picked=(); opts=(); hpo_opts=()
 for a in "$@"; do
-  if [ "$a" = 4 ]; then run_queue=yes; elif [ "$a" = slurm ]; then run_slurm=yes; else args+=("$a"); fi
+  case "$a" in
+    --samples=*|--variants) hpo_opts+=("$a") ;;
+    --rounds=*) opts+=("$a"); hpo_opts+=("$a") ;;
+    slurm) picked+=(6) ;;
+    *) picked+=("$a") ;;
+  esac
 done
-[ $# -eq 0 ] && run_queue=yes && run_slurm=yes
+wants() { [ ${#picked[@]} -eq 0 ] || printf '%s\n' "${picked[@]}" | grep -qx "$1"; }
+bench_args=()
+for b in 1 2 3; do
+  if [ ${#picked[@]} -gt 0 ] && wants "$b"; then bench_args+=("$b"); fi
+done
+run_bench=no; if [ ${#picked[@]} -eq 0 ] || [ ${#bench_args[@]} -gt 0 ]; then run_bench=yes; fi
+run_queue=no; if wants 4; then run_queue=yes; fi
+run_hpo=no; if wants 5; then run_hpo=yes; fi
+run_slurm=no; if wants 6; then run_slurm=yes; fi
+
+# Benchmark 4 (queues) measures against Redis Streams: Debian's redis-server, started by the bench.
 if [ "$run_queue" = yes ] && ! command -v redis-server >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "redis-server not found: apt-get install -y redis-server" >&2
@@ -47,19 +64,29 @@ fi
 
 mkdir -p bench/target
 {
-  if [ $# -eq 0 ] || [ ${#args[@]} -gt 0 ]; then
-    java -cp "$cp" io.cohort.bench.Bench "${args[@]}"
+  rc=0
+  if [ "$run_bench" = yes ]; then
+    java -cp "$cp" io.cohort.bench.Bench "${bench_args[@]}" "${opts[@]}" || rc=$?
   fi
   if [ "$run_queue" = yes ]; then
     echo; echo "4. queues vs Redis Streams"
-    java -cp "$cp" io.cohort.bench.QueueBench
+    java -cp "$cp" io.cohort.bench.QueueBench || rc=$?
+  fi
+  if [ "$run_hpo" = yes ]; then
+    echo; echo "5. hyperparameter search: 1 vs 2 workers vs sequential"
+    java -cp "$cp" io.cohort.bench.HpoBench "${hpo_opts[@]}" || rc=$?
   fi
   if [ "$run_slurm" = yes ]; then
+    # A one-node Slurm of its own, with 8 CPUs declared, on other ports than the tests' one.
     echo
     slurm_dir=/tmp/cohort-slurm-bench
-    conf=$(COHORT_SLURM_NODE_CPUS=8 COHORT_SLURMCTLD_PORT=16827 COHORT_SLURMD_PORT=16828 scripts/slurm-for-tests start "$slurm_dir")
-    trap 'scripts/slurm-for-tests stop "$slurm_dir"' EXIT
-    java -cp "$cp" io.cohort.bench.SlurmBench "$conf"
+    if conf=$(COHORT_SLURM_NODE_CPUS=8 COHORT_SLURMCTLD_PORT=16827 COHORT_SLURMD_PORT=16828 scripts/slurm-for-tests start "$slurm_dir"); then
+      java -cp "$cp" io.cohort.bench.SlurmBench "$conf" || rc=$?
+      scripts/slurm-for-tests stop "$slurm_dir"
+    else
+      rc=1
+    fi
   fi
+  exit "$rc"
 } 2>&1 | tee bench/target/bench-report.txt
 exit "${PIPESTATUS[0]}"

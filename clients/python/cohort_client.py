@@ -2,6 +2,7 @@
 
 Standard library only. Inside a worker it is importable as ``cohort_client`` (the session puts it on
 PYTHONPATH) and reads COHORT_API, COHORT_TOKEN and CDSW_ENGINE_ID from the environment.
+``cohort.workers()`` lists the session's workers with their addresses, so workers can find each other.
 
     import cohort_client as cohort
     for item in cohort.queue("params"):           # ends when the queue is closed and empty
@@ -23,7 +24,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-__all__ = ["queue", "for_each", "put", "fail", "results", "snapshots", "Item", "CohortError"]
+__all__ = ["queue", "for_each", "put", "fail", "results", "snapshots", "workers", "Item", "CohortError"]
 
 
 class CohortError(Exception):
@@ -190,6 +191,13 @@ class _Snapshots:
 
 results = _Results()
 snapshots = _Snapshots()
+
+
+def workers():
+    """Every worker of the session, this one included, running and ended, in launch order: dicts with
+    id, status, kernel, ip_address, app_url, cpu, memory, nvidia_gpu, created_at, running_at,
+    finished_at, exit_code and reason. Workers find each other's addresses here."""
+    return _call("GET", "/v1/workers")
 
 
 def _fail_current_on_crash(kind, value, tb):

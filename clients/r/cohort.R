@@ -128,6 +128,12 @@ cohort_snapshot_read <- function(name) {
   .cohort_http("GET", .cohort_path("v1", "snapshots", name), timeout = 600)
 }
 
+# Every worker of the session, this one included, running and ended, in launch order: a list of
+# lists with id, status, kernel, ip_address, app_url, cpu, memory, ... Workers find each other here.
+cohort_workers <- function() {
+  .cohort_call("GET", "/v1/workers")
+}
+
 # --- JSON ---------------------------------------------------------------------------------------
 
 .cohort_json_write <- function(x) {

@@ -1,6 +1,7 @@
 package io.cohort.cli;
 
 import io.cohort.examples.HelloExample;
+import io.cohort.examples.PeersExample;
 import io.cohort.examples.SocketsExample;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -13,15 +14,16 @@ final class DemoCommand {
     }
 
     static int run(List<String> args, PrintStream out) {
-        String which = args.isEmpty() ? "sockets" : args.get(0);
+        String which = args.isEmpty() ? "hpo" : args.get(0);
         String[] rest = args.isEmpty() ? new String[0] : args.subList(1, args.size()).toArray(String[]::new);
         try {
             switch (which) {
                 case "sockets" -> SocketsExample.main(rest);
                 case "hello" -> HelloExample.main(rest);
                 case "hpo" -> io.cohort.examples.hpo.HpoExample.main(rest);
+                case "peers" -> PeersExample.main(rest);
                 case "crawl" -> io.cohort.examples.crawl.CrawlExample.main(rest);
-                default -> throw new Main.UsageException("unknown demo '" + which + "'; choose sockets, hello, hpo or crawl");
+                default -> throw new Main.UsageException("unknown demo '" + which + "'; choose hpo, hello, sockets, peers or crawl");
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -13,7 +13,8 @@ public final class Main {
               run [options] [-- cmd]   launch workers, stream their output, wait; exit 1 if any failed
               resume DIR               reopen a session that ended (or crashed), start its interrupted
                                        workers again, and wait until its queues are drained
-              demo [sockets|hello|hpo] a demonstration on local workers (default: sockets)
+              demo [hpo|hello|sockets|peers|crawl] [args]
+                                       a demonstration on local workers (default: hpo; see README.md)
               help                     this text
 
             run options:

@@ -95,6 +95,7 @@ final class DefaultSession implements Session {
         this.hub = new SessionHub(directory, backend.masterAddress(), agents, Durability.of(options.setting("durability", "commit")),
                 (long) Double.parseDouble(options.setting("maxRequestBytes", "16777216")),
                 (long) Double.parseDouble(options.setting("snapshotMaxBytes", "2147483648")), clock);
+        hub.controlPlane.serveWorkers(registry::all);
         if (resumeFrom != null) {
             restoreWorkers();
         }

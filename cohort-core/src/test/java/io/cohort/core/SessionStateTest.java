@@ -14,6 +14,10 @@ import io.cohort.Status;
 import io.cohort.Worker;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -87,6 +91,34 @@ class SessionStateTest {
                 .containsEntry("COHORT_WORKER_INDEX", "1").containsEntry("K", "V")
                 .containsEntry("CDSW_MEMORY_MB", "512").containsEntry("CDSW_CPU_MILLICORES", "500");
         assertThat(backend.specs.get("w2").memoryBytes()).isEqualTo(512L << 20);
+    }
+
+    @Test
+    void theControlPlaneListsTheSessionsWorkersWithTheirAddressesToHoldersOfTheToken() throws Exception {
+        launch(2);
+        backend.sink("w1").running(4242);
+        HttpClient http = HttpClient.newHttpClient();
+        HttpRequest.Builder get = HttpRequest.newBuilder(URI.create(session.controlPlaneUrl() + "/v1/workers"))
+                .timeout(Duration.ofSeconds(30));
+
+        assertThat(http.send(get.build(), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(401);
+        HttpResponse<String> r = http.send(get.header("Authorization", "Bearer " + session.controlPlaneToken()).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+        List<Map<String, Object>> workers = Json.MAPPER.readValue(r.body(),
+                new com.fasterxml.jackson.core.type.TypeReference<List<Map<String, Object>>>() { });
+        assertThat(workers).hasSize(2);
+        Map<String, Object> w1 = workers.get(0);
+        assertThat(w1).containsEntry("id", "w1").containsEntry("status", "running").containsEntry("kernel", "shell")
+                .containsEntry("ip_address", "10.0.0.1").containsEntry("app_url", session.get("w1").appUrl())
+                .containsEntry("cpu", 1.0).containsEntry("memory", 1.0).containsEntry("nvidia_gpu", 0)
+                .containsEntry("finished_at", null).containsEntry("exit_code", null);
+        assertThat((String) w1.get("running_at")).isEqualTo(session.get("w1").startedAt().toString());
+        assertThat(workers.get(1)).containsEntry("id", "w2").containsEntry("status", "starting");
+
+        backend.sink("w1").exited(3, "boom");
+        String after = http.send(get.build(), HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(after).contains("\"status\":\"failed\"", "\"exit_code\":3", "\"reason\":\"boom\"");
     }
 
     @Test

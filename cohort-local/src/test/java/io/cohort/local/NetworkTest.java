@@ -78,6 +78,42 @@ class NetworkTest {
     }
 
     @Test
+    void workersInEveryLanguageListTheSessionsWorkersWithTheirAddresses() {
+        // Each prints "peer ID STATUS IP APP_URL" for every worker it sees; launches come one after the other.
+        session.launch(LaunchRequest.of(1, 0.2, 0.5, Program.code("""
+                for (var p : io.cohort.worker.Cohort.workers()) {
+                    System.out.println("peer " + p.id() + " " + p.status() + " " + p.ipAddress() + " " + p.appUrl());
+                }""")));
+        session.launch(LaunchRequest.of(1, 0.2, 0.3, Program.code(Kernel.PYTHON3, """
+                import cohort_client as cohort
+                for p in cohort.workers():
+                    print("peer", p["id"], p["status"], p["ip_address"], p["app_url"])
+                """)));
+        session.launch(LaunchRequest.of(1, 0.2, 0.3, Program.code(Kernel.R, """
+                source(Sys.getenv("COHORT_R_CLIENT"))
+                for (p in cohort_workers()) cat("peer", p$id, p$status, p$ip_address, p$app_url, "\n")
+                """)));
+        session.launch(LaunchRequest.of(1, 0.2, 0.2, Program.shell(
+                "curl -sf -H \"Authorization: Bearer $COHORT_TOKEN\" \"$COHORT_API/v1/workers\" | tr '{' '\\n'"
+                        + " | sed -n 's/.*\"id\":\"\\([^\"]*\\)\",\"status\":\"\\([^\"]*\\)\".*\"ip_address\":\"\\([^\"]*\\)\""
+                        + ",\"app_url\":\"\\([^\"]*\\)\".*/peer \\1 \\2 \\3 \\4/p'")));
+
+        AwaitResult r = session.await(List.of(), true, Duration.ofSeconds(60));
+        assertThat(r.failures()).isEmpty();
+        List<Worker> all = session.list();
+        for (int i = 0; i < all.size(); i++) {
+            Worker me = all.get(i);
+            List<String> lines = session.output(me).stream().map(l -> l.text().trim()).toList();
+            assertThat(lines).as("what %s (%s) listed", me.id(), me.kernel())
+                    .contains("peer " + me.id() + " running " + me.ipAddress() + " " + me.appUrl());
+            for (Worker earlier : all.subList(0, i)) {
+                assertThat(lines).as("what %s (%s) listed", me.id(), me.kernel())
+                        .anyMatch(l -> l.startsWith("peer " + earlier.id() + " ") && l.contains(" " + earlier.ipAddress() + " "));
+            }
+        }
+    }
+
+    @Test
     void twoWorkersListenOnTheSamePortEachOnItsOwnAddress() throws Exception {
         String server = """
                 import os, socket

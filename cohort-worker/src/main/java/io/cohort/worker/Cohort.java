@@ -1,5 +1,7 @@
 package io.cohort.worker;
 
+import java.util.List;
+
 /**
  * The worker side of cohort: what a program running inside a worker can ask about itself and its
  * session. JDK only, so it costs nothing at start-up. The values come from the environment the
@@ -73,6 +75,15 @@ public final class Cohort {
     /** The session's snapshots. */
     public static SavedSnapshots snapshots() {
         return new CohortClient(client()).snapshots();
+    }
+
+    /**
+     * Every worker of the session, this one included, running and ended, in launch order: their ids,
+     * statuses and addresses, so that workers can find each other (one serves on its
+     * {@link #ipAddress()} and {@link #appPort()}, the others look up its address here).
+     */
+    public static List<Peer> workers() {
+        return new CohortClient(client()).workers();
     }
 
     static Long currentItemId() {

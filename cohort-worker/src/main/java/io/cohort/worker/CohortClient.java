@@ -1,5 +1,9 @@
 package io.cohort.worker;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
 /**
  * A connection to a session's control plane from any Java program: a worker (see {@link Cohort},
  * which makes one from the worker's environment), a tool, a benchmark.
@@ -35,5 +39,14 @@ public final class CohortClient {
 
     public SavedSnapshots snapshots() {
         return new SavedSnapshots(client);
+    }
+
+    /** Every worker of the session, running and ended, in launch order (GET /v1/workers). */
+    public List<Peer> workers() {
+        List<Peer> peers = new ArrayList<>();
+        for (Object o : (List<?>) Json.parse(client.callJson("GET", "/v1/workers", null, null, 60_000))) {
+            peers.add(Peer.from((Map<?, ?>) o));
+        }
+        return peers;
     }
 }

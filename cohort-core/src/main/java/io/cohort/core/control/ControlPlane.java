@@ -7,6 +7,7 @@ import io.cohort.CohortException;
 import io.cohort.QueueProgress;
 import io.cohort.Result;
 import io.cohort.Snapshot;
+import io.cohort.Worker;
 import io.cohort.core.Json;
 import io.cohort.core.agent.AgentRegistry;
 import io.cohort.core.queue.QueueService;
@@ -25,6 +26,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.eclipse.jetty.http.spi.JettyHttpServer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
@@ -155,8 +157,45 @@ public final class ControlPlane implements AutoCloseable {
                 queues.heartbeat(r.worker());
                 json(r.exchange, 200, "{}");
             }
-            default -> throw new HttpError(404, "no such endpoint: /v1/" + p.get(1) + " (try queues, results, snapshots, heartbeat, agents)");
+            case "workers" -> workersRoute(r, p);
+            default -> throw new HttpError(404, "no such endpoint: /v1/" + p.get(1) + " (try queues, results, snapshots, heartbeat, workers, agents)");
         }
+    }
+
+    // --- GET /v1/workers: the session's workers, so that a worker can find its peers' addresses ---
+
+    private volatile Supplier<List<Worker>> workers = List::of;
+
+    /** What GET /v1/workers lists: the session's workers, running and ended, in launch order. */
+    public void serveWorkers(Supplier<List<Worker>> workers) {
+        this.workers = workers;
+    }
+
+    private void workersRoute(Request r, List<String> p) throws IOException {
+        if (p.size() > 2) {
+            throw new HttpError(404, "no such endpoint: " + r.exchange.getRequestURI().getPath() + " (GET /v1/workers lists them all)");
+        }
+        method(r, "GET");
+        List<Map<String, Object>> list = new ArrayList<>();
+        for (Worker w : workers.get()) {
+            // The reference's names, as in a worker's description.
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("id", w.id());
+            m.put("status", w.status().label());
+            m.put("kernel", w.kernel().label());
+            m.put("ip_address", w.ipAddress());
+            m.put("app_url", w.appUrl());
+            m.put("cpu", w.cpu());
+            m.put("memory", w.memoryGb());
+            m.put("nvidia_gpu", w.gpus().size());
+            m.put("created_at", w.createdAt() == null ? null : w.createdAt().toString());
+            m.put("running_at", w.startedAt() == null ? null : w.startedAt().toString());
+            m.put("finished_at", w.finishedAt() == null ? null : w.finishedAt().toString());
+            m.put("exit_code", w.exitCode());
+            m.put("reason", w.reason());
+            list.add(m);
+        }
+        json(r.exchange, 200, Json.write(list));
     }
 
     private void queueRoute(Request r, List<String> p) throws IOException, InterruptedException {

@@ -54,6 +54,7 @@ class ControlPlaneTest {
             new String[] {"POST", "/v1/agents/w1/output", "{\"lines\":[[\"out\",\"x\"]]}"},
             new String[] {"POST", "/v1/agents/w1/poll", "{\"wait_ms\":0}"},
             new String[] {"POST", "/v1/agents/w1/exited", "{\"exit_code\":0}"},
+            new String[] {"GET", "/v1/workers", ""},
             new String[] {"GET", "/nowhere", ""});
 
     @TempDir
@@ -229,6 +230,10 @@ class ControlPlaneTest {
         assertThat(send("GET", "/v1/results?prefix=lr%3D", "", t).body()).contains("\"key\":\"lr=0.1/best\"", "\"value\":{\"score\":0.93}");
         assertThat(send("PUT", "/v1/snapshots/model.bin", "weights", t).body()).contains("\"size\":7");
         assertThat(send("GET", "/v1/snapshots/model.bin", "", t).body()).isEqualTo("weights");
+        // The session hands its workers over with serveWorkers (SessionStateTest); none until then.
+        assertThat(send("GET", "/v1/workers", "", t).body()).isEqualTo("[]");
+        assertThat(send("POST", "/v1/workers", "{}", t).statusCode()).isEqualTo(405);
+        assertThat(send("GET", "/v1/workers/w1", "", t).statusCode()).isEqualTo(404);
     }
 
     @Test

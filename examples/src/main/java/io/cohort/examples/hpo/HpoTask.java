@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.tribuo.Dataset;
 import org.tribuo.Model;
 import org.tribuo.MutableDataset;
@@ -24,17 +25,28 @@ import org.tribuo.evaluation.TrainTestSplitter;
  * What one item of the search does, shared by the workers and the session: the data (Tribuo's
  * noisy interlocking crescents, generated from a fixed seed, so every worker sees the same), a
  * decision tree (CART) trained with one setting, and its accuracy on the held-out split.
+ *
+ * <p>The data is made once per JVM and size, not once per item: a worker that trains many settings
+ * on the same data generates it for its first item only.
  */
 public final class HpoTask {
-    /** Samples in the generated data set; 70% train, 30% held out. */
-    static final int SAMPLES = 4000;
+    /** Samples in the demo's generated data set; 70% train, 30% held out. */
+    public static final int SAMPLES = 4000;
     static final long SEED = 20261129L;
+    private static final Map<Integer, List<Dataset<Label>>> SPLITS = new ConcurrentHashMap<>();
 
     private HpoTask() {
     }
 
-    /** One point of the grid. */
-    public record Params(int maxDepth, double minChildWeight) {
+    /**
+     * One point of the grid, and the size of the data it is trained on (the demo's {@link #SAMPLES}
+     * unless given: a larger data set makes each item take longer, as the benchmark needs).
+     */
+    public record Params(int maxDepth, double minChildWeight, int samples) {
+        public Params(int maxDepth, double minChildWeight) {
+            this(maxDepth, minChildWeight, SAMPLES);
+        }
+
         public String name() {
             return "depth=" + maxDepth + "_minChild=" + minChildWeight;
         }
@@ -43,11 +55,14 @@ public final class HpoTask {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("maxDepth", maxDepth);
             m.put("minChildWeight", minChildWeight);
+            m.put("samples", samples);
             return m;
         }
 
         public static Params from(Map<String, Object> m) {
-            return new Params(((Number) m.get("maxDepth")).intValue(), ((Number) m.get("minChildWeight")).doubleValue());
+            Object samples = m.get("samples");
+            return new Params(((Number) m.get("maxDepth")).intValue(), ((Number) m.get("minChildWeight")).doubleValue(),
+                    samples == null ? SAMPLES : ((Number) samples).intValue());
         }
     }
 
@@ -66,17 +81,19 @@ public final class HpoTask {
         return grid;
     }
 
-    /** The train and held-out splits, identical wherever they are made. */
-    static List<Dataset<Label>> splits() {
-        NoisyInterlockingCrescentsDataSource source = new NoisyInterlockingCrescentsDataSource(SAMPLES, SEED, 0.3);
-        TrainTestSplitter<Label> split = new TrainTestSplitter<>(source, 0.7, SEED);
-        return List.of(new MutableDataset<>(split.getTrain()), new MutableDataset<>(split.getTest()));
+    /** The train and held-out splits of a data set of that size, identical wherever they are made; made once per JVM. */
+    static List<Dataset<Label>> splits(int samples) {
+        return SPLITS.computeIfAbsent(samples, n -> {
+            NoisyInterlockingCrescentsDataSource source = new NoisyInterlockingCrescentsDataSource(n, SEED, 0.3);
+            TrainTestSplitter<Label> split = new TrainTestSplitter<>(source, 0.7, SEED);
+            return List.of(new MutableDataset<>(split.getTrain()), new MutableDataset<>(split.getTest()));
+        });
     }
 
-    /** Trains a tree with the setting and scores it on the held-out split. */
+    /** Trains a tree with the setting and scores it on the held-out split (the first call in a JVM also makes the data). */
     public static Outcome trainAndEvaluate(Params p) {
         long start = System.nanoTime();
-        List<Dataset<Label>> data = splits();
+        List<Dataset<Label>> data = splits(p.samples());
         CARTClassificationTrainer trainer = new CARTClassificationTrainer(p.maxDepth(), (float) p.minChildWeight(), 0.0f,
                 1.0f, false, new GiniIndex(), SEED);
         Model<Label> model = trainer.train(data.get(0));
@@ -84,9 +101,14 @@ public final class HpoTask {
         return new Outcome(p, accuracy, (System.nanoTime() - start) / 1e9, serialize(model));
     }
 
-    /** Accuracy of a model on the held-out split. */
+    /** Accuracy of a model on the held-out split of the demo's data. */
     public static double heldOutAccuracy(Model<Label> model) {
-        return accuracy(model, splits().get(1));
+        return heldOutAccuracy(model, SAMPLES);
+    }
+
+    /** Accuracy of a model on the held-out split of the data set of that size. */
+    public static double heldOutAccuracy(Model<Label> model, int samples) {
+        return accuracy(model, splits(samples).get(1));
     }
 
     static double accuracy(Model<Label> model, Dataset<Label> test) {
