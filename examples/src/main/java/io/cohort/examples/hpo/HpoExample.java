@@ -100,7 +100,8 @@ public final class HpoExample {
         return new Summary(board, best, reloaded, chart, end);
     }
 
-    static double accuracy(Result r) {
+    /** A result's held-out accuracy. */
+    public static double accuracy(Result r) {
         return ((Number) field(r, "accuracy")).doubleValue();
     }
 
