@@ -61,6 +61,7 @@ public final class ControlPlane implements AutoCloseable {
     private final long maxJsonBytes;
     private final long maxSnapshotBytes;
     private final AgentRoutes agents;
+    private final WorkerRoutes workers = new WorkerRoutes();
 
     public ControlPlane(String bindAddress, QueueService queues, ResultStore results, SnapshotStore snapshots,
                         AgentRegistry agents, long maxJsonBytes, long maxSnapshotBytes) {
@@ -157,45 +158,14 @@ public final class ControlPlane implements AutoCloseable {
                 queues.heartbeat(r.worker());
                 json(r.exchange, 200, "{}");
             }
-            case "workers" -> workersRoute(r, p);
+            case "workers" -> workers.route(r, p);
             default -> throw new HttpError(404, "no such endpoint: /v1/" + p.get(1) + " (try queues, results, snapshots, heartbeat, workers, agents)");
         }
     }
 
-    // --- GET /v1/workers: the session's workers, so that a worker can find its peers' addresses ---
-
-    private volatile Supplier<List<Worker>> workers = List::of;
-
     /** What GET /v1/workers lists: the session's workers, running and ended, in launch order. */
     public void serveWorkers(Supplier<List<Worker>> workers) {
-        this.workers = workers;
-    }
-
-    private void workersRoute(Request r, List<String> p) throws IOException {
-        if (p.size() > 2) {
-            throw new HttpError(404, "no such endpoint: " + r.exchange.getRequestURI().getPath() + " (GET /v1/workers lists them all)");
-        }
-        method(r, "GET");
-        List<Map<String, Object>> list = new ArrayList<>();
-        for (Worker w : workers.get()) {
-            // The reference's names, as in a worker's description.
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("id", w.id());
-            m.put("status", w.status().label());
-            m.put("kernel", w.kernel().label());
-            m.put("ip_address", w.ipAddress());
-            m.put("app_url", w.appUrl());
-            m.put("cpu", w.cpu());
-            m.put("memory", w.memoryGb());
-            m.put("nvidia_gpu", w.gpus().size());
-            m.put("created_at", w.createdAt() == null ? null : w.createdAt().toString());
-            m.put("running_at", w.startedAt() == null ? null : w.startedAt().toString());
-            m.put("finished_at", w.finishedAt() == null ? null : w.finishedAt().toString());
-            m.put("exit_code", w.exitCode());
-            m.put("reason", w.reason());
-            list.add(m);
-        }
-        json(r.exchange, 200, Json.write(list));
+        this.workers.serve(workers);
     }
 
     private void queueRoute(Request r, List<String> p) throws IOException, InterruptedException {
