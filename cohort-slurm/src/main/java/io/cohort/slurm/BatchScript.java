@@ -28,7 +28,7 @@ final class BatchScript {
                 + "COHORT_WORKER_ID=" + quote(workerId) + "\n"
                 + "COHORT_AGENT_GIVE_UP_MS=" + settings.agentGiveUp().toMillis() + "\n"
                 + "export COHORT_API COHORT_TOKEN COHORT_WORKER_ID COHORT_AGENT_GIVE_UP_MS\n"
-                + "exec " + quote(settings.java()) + " " + AGENT_JVM_OPTIONS + " -cp " + quote(agentClassPath())
+                + "exec " + quote(settings.java()) + " " + settings.agentJavaOptions() + " -cp " + quote(agentClassPath())
                 + " " + Agent.class.getName() + "\n";
         Files.deleteIfExists(script);
         Files.createFile(script, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));

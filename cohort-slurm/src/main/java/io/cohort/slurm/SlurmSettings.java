@@ -24,12 +24,13 @@ import java.util.List;
  * @param sbatchOptions  more sbatch options, as they would be typed
  * @param masterAddress  the session's address as compute nodes reach it
  * @param java           the java command on the compute nodes
+ * @param agentJavaOptions JVM options of the agent, as typed on a command line
  * @param poll           how often squeue is asked about the session's jobs
  * @param agentGiveUp    how long an agent keeps trying to reach a silent session before it ends its job
  * @param guard          whether a guard process cancels the session's jobs when its JVM dies
  */
 record SlurmSettings(Path conf, Path bin, String partition, String account, String timeLimit,
-                     List<String> sbatchOptions, String masterAddress, String java, Duration poll,
+                     List<String> sbatchOptions, String masterAddress, String java, String agentJavaOptions, Duration poll,
                      Duration agentGiveUp, boolean guard) {
 
     static SlurmSettings from(SessionOptions o) {
@@ -43,6 +44,7 @@ record SlurmSettings(Path conf, Path bin, String partition, String account, Stri
         return new SlurmSettings(conf == null ? null : Path.of(conf).toAbsolutePath(), bin == null ? null : Path.of(bin),
                 o.setting("slurm.partition", null), o.setting("slurm.account", null), o.setting("slurm.time", null),
                 split(o.setting("slurm.sbatchOptions", "")), o.setting("slurm.masterIp", defaultMasterAddress()), java,
+                o.setting("slurm.agentJavaOptions", BatchScript.AGENT_JVM_OPTIONS),
                 millis(o, "slurm.pollMillis", 500), millis(o, "slurm.agentGiveUpMillis", 10_000),
                 !"off".equalsIgnoreCase(o.setting("slurm.guard", "on")));
     }
