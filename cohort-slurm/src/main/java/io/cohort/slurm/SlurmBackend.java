@@ -40,6 +40,8 @@ import java.util.concurrent.TimeUnit;
 final class SlurmBackend implements Backend {
     /** Polls after submission that a job may be missing from squeue before it counts as gone. */
     private static final int MISSING_POLLS = 20;
+    /** How long a job pends before the worker says why it waits. */
+    private static final Duration QUIET_PENDING = Duration.ofSeconds(1);
     private final String sessionId;
     private final String jobName;
     private final Path jobsDirectory;
@@ -244,6 +246,7 @@ final class SlurmBackend implements Backend {
         int missing;
         boolean seen;
         String lastWait;
+        final long submittedAt = System.nanoTime();
 
         SlurmJob(String jobId, String workerId, AgentLink link, WorkerSink sink, Path output) {
             this.jobId = jobId;
@@ -285,7 +288,9 @@ final class SlurmBackend implements Backend {
             missing = 0;
             if (s.pending()) {
                 String why = s.waitingReason();
-                if (!why.equals(lastWait)) {
+                // A job that Slurm starts within a second is not worth a line of its own.
+                boolean worthSaying = System.nanoTime() - submittedAt >= QUIET_PENDING.toNanos();
+                if (worthSaying && !why.equals(lastWait)) {
                     lastWait = why;
                     sink.waiting(why);
                 }
