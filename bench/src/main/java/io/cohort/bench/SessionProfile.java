@@ -30,7 +30,7 @@ final class SessionProfile {
             {"String.format (console 'succeeded in', worker notes)", "java.util.Formatter"},
             {"process spawn (ProcessBuilder.start)", "java.lang.ProcessBuilder.start", "java.lang.ProcessImpl"},
             {"thread starts", "java.lang.Thread.start"},
-            {"output pumping, log, console", "io.cohort.local.LineSplitter", "io.cohort.core.output."},
+            {"output pumping, log, console", "io.cohort.worker.internal.LineSplitter", "io.cohort.core.output."},
             {"other cohort code", "io.cohort.core.", "io.cohort.local.", "io.cohort."},
     };
 

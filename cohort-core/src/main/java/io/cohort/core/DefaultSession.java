@@ -247,7 +247,14 @@ final class DefaultSession implements Session {
             stopReasons.putIfAbsent(workerId, reason);
             WorkerHandle handle = handles.get(workerId);
             if (handle != null) {
-                handle.stop(grace);
+                try {
+                    handle.stop(grace);
+                } catch (RuntimeException e) {
+                    // One worker's engine failing to stop it must not keep the others running.
+                    if (console != null) {
+                        console.print("[" + workerId + "] -- could not be stopped: " + e.getMessage());
+                    }
+                }
             } else {
                 registry.update(workerId, w -> WorkerChanges.ended(w, Status.STOPPED, null, reason, registry.clock().instant()));
             }
@@ -415,12 +422,19 @@ final class DefaultSession implements Session {
         try {
             stopAll(registry.all().stream().map(Worker::id).toList(), "the session closed", grace);
         } finally {
-            backend.close(grace);
-            hub.close();
-            if (console != null) {
-                console.close();
+            // Each step runs even when one before it failed: nothing of the session may stay open.
+            try {
+                backend.close(grace);
+            } finally {
+                try {
+                    hub.close();
+                } finally {
+                    if (console != null) {
+                        console.close();
+                    }
+                    outputLog.close();
+                }
             }
-            outputLog.close();
         }
     }
 

@@ -4,6 +4,7 @@ import io.cohort.OutputLine;
 import io.cohort.core.backend.WorkerHandle;
 import io.cohort.core.backend.WorkerSink;
 import io.cohort.core.backend.WorkerSpec;
+import io.cohort.worker.internal.LineSplitter;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;

@@ -9,6 +9,7 @@ import io.cohort.OutputLine;
 import io.cohort.Program;
 import io.cohort.Session;
 import io.cohort.Worker;
+import io.cohort.worker.internal.LineSplitter;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -19,6 +19,7 @@ import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -40,6 +41,12 @@ import java.util.concurrent.TimeUnit;
 final class SlurmBackend implements Backend {
     /** Polls after submission that a job may be missing from squeue before it counts as gone. */
     private static final int MISSING_POLLS = 20;
+    private static final java.util.Set<String> GPU_VARIABLES = java.util.Set.of("CUDA_VISIBLE_DEVICES",
+            "NVIDIA_VISIBLE_DEVICES", "GPU_DEVICE_ORDINAL", "ROCR_VISIBLE_DEVICES");
+    /** Consecutive polls a job that squeue showed before may be missing before it counts as gone. */
+    private static final int MISSING_POLLS_SEEN = 5;
+    /** A started worker whose agent called this recently is alive, whatever squeue says. */
+    private static final Duration AGENT_ALIVE = Duration.ofSeconds(30);
     /** How long a job pends before the worker says why it waits. */
     private static final Duration QUIET_PENDING = Duration.ofSeconds(1);
     private final String sessionId;
@@ -197,6 +204,12 @@ final class SlurmBackend implements Backend {
             throw new IllegalStateException("the Slurm backend of session " + sessionId + " is closed");
         }
         Map<String, String> env = new HashMap<>(spec.env());
+        // The session's own allocation and GPUs (a session inside salloc, or on a GPU host) are not the job's.
+        env.keySet().removeIf(k -> k.startsWith("SLURM_") || GPU_VARIABLES.contains(k));
+        if (spec.gpus() == 0) {
+            env.put("CUDA_VISIBLE_DEVICES", "");
+            env.put("NVIDIA_VISIBLE_DEVICES", "void");
+        }
         if (loopback != null) {
             // A cluster on this machine only: each worker gets its own loopback address, as local workers do.
             env.put("CDSW_IP_ADDRESS", loopback.next());
@@ -213,18 +226,27 @@ final class SlurmBackend implements Backend {
             link.endedWithoutAgent(1, "cannot write its batch script " + script + ": " + e.getMessage());
             return grace -> { };
         }
-        List<String> sbatch = new ArrayList<>(List.of("sbatch", "--parsable", "--job-name=" + jobName,
-                "--output=" + output, "--open-mode=append", "--chdir=" + spec.workingDirectory(), "--no-requeue",
-                "--export=ALL"));
-        sbatch.addAll(resourceOptions(spec.cpu(), spec.memoryBytes(), spec.gpus()));
+        // The user's options first: sbatch takes the last of a repeated option, and cohort's must hold
+        // (the job name finds the session's jobs; the output file, the environment and no requeue too).
+        List<String> sbatch = new ArrayList<>(List.of("sbatch"));
         sbatch.addAll(placementOptions());
+        sbatch.addAll(resourceOptions(spec.cpu(), spec.memoryBytes(), spec.gpus()));
+        sbatch.addAll(List.of("--parsable", "--job-name=" + jobName, "--output=" + output.toString().replace("%", "%%"),
+                "--open-mode=append", "--chdir=" + spec.workingDirectory(), "--no-requeue", "--export=ALL"));
         sbatch.add(script.toString());
-        SlurmCommands.Outcome o = commands.run(sbatch);
-        if (!o.ok()) {
-            link.endedWithoutAgent(1, "sbatch refused it: " + o.message());
+        SlurmCommands.Outcome o;
+        try {
+            o = commands.run(sbatch);
+        } catch (RuntimeException e) {
+            // It may have been submitted all the same: close() cancels the session's jobs by name.
+            link.endedWithoutAgent(1, "sbatch failed: " + e.getMessage());
             return grace -> { };
         }
         String jobId = o.out().strip().split(";")[0];
+        if (!o.ok() || !jobId.matches("\\d+(_\\d+)?")) {
+            link.endedWithoutAgent(1, "sbatch refused it: " + (o.ok() ? "no job id in its answer '" + o.out().strip() + "'" : o.message()));
+            return grace -> { };
+        }
         notes.add("Slurm job " + jobId + ": " + cpusFor(spec.cpu()) + " CPU" + (cpusFor(spec.cpu()) == 1 ? "" : "s")
                 + (cpusFor(spec.cpu()) != spec.cpu() ? String.format(Locale.ROOT, " (%.2f asked; Slurm allocates whole CPUs)",
                 spec.cpu()) : "") + ", " + resourceOptions(spec.cpu(), spec.memoryBytes(), spec.gpus()).get(1)
@@ -265,9 +287,10 @@ final class SlurmBackend implements Backend {
             stopRequested = true;
             link.requestStop(grace);
             if (!link.started()) {
-                scancel(jobId);
+                // The agent, should the job start meanwhile, is refused its spec: it runs nothing.
                 link.endedWithoutAgent(143, null);
                 jobs.remove(jobId);
+                scancel(jobId);
                 return;
             }
             timers.schedule(() -> {
@@ -279,7 +302,11 @@ final class SlurmBackend implements Backend {
 
         void observe(JobState s) {
             if (s == null) {
-                if (++missing >= MISSING_POLLS || seen) {
+                missing++;
+                Instant heard = link.lastContact();
+                boolean agentAlive = link.started() && heard != null
+                        && Duration.between(heard, Instant.now()).compareTo(AGENT_ALIVE) < 0;
+                if (!agentAlive && missing >= (seen ? MISSING_POLLS_SEEN : MISSING_POLLS)) {
                     end(-1, "Slurm no longer knows job " + jobId + " (it was purged, or the controller restarted)");
                 }
                 return;
@@ -296,6 +323,12 @@ final class SlurmBackend implements Backend {
                 }
             } else if (s.ended()) {
                 end(s.exitCode() >= 0 ? s.exitCode() : 1, s.endReason() + agentLastWords());
+            } else if (!link.started() && System.nanoTime() - submittedAt >= QUIET_PENDING.toNanos()) {
+                String why = "Slurm job " + jobId + " runs on " + s.nodes() + "; its agent is starting";
+                if (!why.equals(lastWait)) {
+                    lastWait = why;
+                    sink.waiting(why);
+                }
             }
         }
 
@@ -329,7 +362,7 @@ final class SlurmBackend implements Backend {
             return;
         }
         try {
-            SlurmCommands.Outcome o = commands.run(List.of("squeue", "--noheader", "--states=all", "--name=" + jobName,
+            SlurmCommands.Outcome o = commands.run(List.of("squeue", "--all", "--noheader", "--states=all", "--name=" + jobName,
                     "--Format=" + JobState.FORMAT));
             if (!o.ok()) {
                 return; // slurmctld busy or restarting: the next poll asks again.
@@ -347,7 +380,7 @@ final class SlurmBackend implements Backend {
     private void awaitNoLiveJobs(Duration atMost) {
         long deadline = System.nanoTime() + atMost.toNanos();
         while (System.nanoTime() < deadline) {
-            SlurmCommands.Outcome o = commands.run(List.of("squeue", "--noheader", "--name=" + jobName,
+            SlurmCommands.Outcome o = commands.run(List.of("squeue", "--all", "--noheader", "--name=" + jobName,
                     "--states=PENDING,CONFIGURING,RUNNING,COMPLETING,SUSPENDED", "-o", "%i"));
             if (o.ok() && o.out().isBlank()) {
                 return;
@@ -362,7 +395,11 @@ final class SlurmBackend implements Backend {
     }
 
     private void scancel(String jobId) {
-        commands.run(List.of("scancel", "--quiet", jobId));
+        try {
+            commands.run(List.of("scancel", "--quiet", jobId));
+        } catch (RuntimeException e) {
+            // slurmctld did not answer: close() and the guard cancel the session's jobs by name.
+        }
     }
 
     @Override
@@ -373,10 +410,11 @@ final class SlurmBackend implements Backend {
         closed = true;
         timers.shutdownNow();
         try {
-            if (!jobs.isEmpty()) {
-                commands.run(List.of("scancel", "--quiet", "--name=" + jobName, "--user=" + System.getProperty("user.name")));
-                awaitNoLiveJobs(grace.plusSeconds(10));
-            }
+            // Always, even when no job is known: one may have been submitted by an sbatch that failed.
+            commands.run(List.of("scancel", "--quiet", "--name=" + jobName, "--user=" + System.getProperty("user.name")));
+            awaitNoLiveJobs(grace.plusSeconds(10));
+        } catch (RuntimeException e) {
+            // slurmctld did not answer; the guard tries again as it ends.
         } finally {
             if (guard != null) {
                 guard.close();

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The Slurm backend's settings, read once when a session opens. Each is {@code slurm.KEY}: a
@@ -43,23 +44,43 @@ record SlurmSettings(Path conf, Path bin, String partition, String account, Stri
         String java = o.setting("slurm.java", Path.of(System.getProperty("java.home"), "bin", "java").toString());
         return new SlurmSettings(conf == null ? null : Path.of(conf).toAbsolutePath(), bin == null ? null : Path.of(bin),
                 o.setting("slurm.partition", null), o.setting("slurm.account", null), o.setting("slurm.time", null),
-                split(o.setting("slurm.sbatchOptions", "")), o.setting("slurm.masterIp", defaultMasterAddress()), java,
+                checked(split(o.setting("slurm.sbatchOptions", ""))), o.setting("slurm.masterIp", defaultMasterAddress()), java,
                 o.setting("slurm.agentJavaOptions", BatchScript.AGENT_JVM_OPTIONS),
-                millis(o, "slurm.pollMillis", 500), millis(o, "slurm.agentGiveUpMillis", 10_000),
-                !"off".equalsIgnoreCase(o.setting("slurm.guard", "on")));
+                millis(o, "slurm.pollMillis", 500, 100), millis(o, "slurm.agentGiveUpMillis", 10_000, 1000),
+                onOff(o.setting("slurm.guard", "on")));
     }
 
-    private static Duration millis(SessionOptions o, String key, long fallback) {
+    private static Duration millis(SessionOptions o, String key, long fallback, long least) {
         String v = o.setting(key, Long.toString(fallback));
         try {
             long ms = Long.parseLong(v);
-            if (ms < 1) {
+            if (ms < least) {
                 throw new NumberFormatException();
             }
             return Duration.ofMillis(ms);
         } catch (NumberFormatException e) {
-            throw new CohortException("cohort." + key + " must be a whole number of milliseconds above 0, got '" + v + "'");
+            throw new CohortException("cohort." + key + " must be a whole number of milliseconds, at least " + least
+                    + ", got '" + v + "'");
         }
+    }
+
+    private static boolean onOff(String v) {
+        return switch (v.toLowerCase(Locale.ROOT)) {
+            case "on", "true", "yes", "1" -> true;
+            case "off", "false", "no", "0" -> false;
+            default -> throw new CohortException("cohort.slurm.guard is 'on' or 'off', got '" + v + "'");
+        };
+    }
+
+    /** Options that would take the session's jobs out of its sight: squeue and scancel could no longer find them. */
+    private static List<String> checked(List<String> options) {
+        for (String o : options) {
+            if (o.equals("-M") || o.startsWith("-M") || o.startsWith("--clusters") || o.startsWith("--cluster=")) {
+                throw new CohortException("cohort.slurm.sbatchOptions cannot send jobs to another cluster (" + o + "): the"
+                        + " session would not find them; point cohort.slurm.conf at that cluster's slurm.conf instead");
+            }
+        }
+        return options;
     }
 
     /** Options as a shell would split them: on whitespace, with '...' or "..." keeping spaces. */

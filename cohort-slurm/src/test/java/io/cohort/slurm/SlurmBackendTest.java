@@ -104,6 +104,24 @@ class SlurmBackendTest {
     }
 
     @Test
+    void aChattyWorkerLosesNoLineAndAHugeLineComesInPieces() {
+        Session s = open();
+        // 200,000 lines as fast as Python writes them, then one line of 2.5 MiB: more than the agent may
+        // hold at once, so it must slow the program down rather than drop lines or run out of memory.
+        Worker w = launch(s, 1, 1, 0.5, Program.code(io.cohort.Kernel.PYTHON3, String.join("\n",
+                "import sys",
+                "for i in range(200000): sys.stdout.write('line %d\\n' % i)",
+                "sys.stdout.write('x' * (5 * 1024 * 512) + '\\n')"))).get(0);
+        s.await(List.of(w), true, Duration.ofMinutes(3));
+        assertThat(s.get(w).status()).as(s.get(w).reason()).isEqualTo(Status.SUCCEEDED);
+        List<OutputLine> out = s.output(w);
+        assertThat(out).hasSize(200_000 + 3);
+        assertThat(out.get(0).text()).isEqualTo("line 0");
+        assertThat(out.get(199_999).text()).isEqualTo("line 199999");
+        assertThat(out.subList(200_000, 200_003)).extracting(l -> l.text().length()).containsExactly(1 << 20, 1 << 20, 512 * 1024);
+    }
+
+    @Test
     void aWorkerWaitingInSlurmsQueueSaysWhyAndStopsBeforeItStarts() {
         Session s = open();
         int cpus = Runtime.getRuntime().availableProcessors();

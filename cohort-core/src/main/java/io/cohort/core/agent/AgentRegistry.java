@@ -52,14 +52,20 @@ public final class AgentRegistry implements Agents {
         }
     }
 
-    /** One worker's agent: what it was given, and what it has said. */
+    /**
+     * One worker's agent: what it was given, and what it has said. Two locks: the monitor guards the
+     * state (started, ended, the stop request) and is never held while the sink is called, so a poll
+     * or a stop answers at once even when the console is slow; {@code reports} keeps the sink's calls
+     * in order, so no line comes after the end.
+     */
     public final class Agent implements AgentLink {
         private final WorkerSpec spec;
         private final WorkerSink sink;
         private final List<String> notes;
+        private final Object reports = new Object();
         private volatile Instant lastContact;
         private long stopGraceMillis = -1;
-        private boolean started;
+        private long startedPid = -1;
         private boolean ended;
 
         Agent(WorkerSpec spec, WorkerSink sink, List<String> notes) {
@@ -68,35 +74,57 @@ public final class AgentRegistry implements Agents {
             this.notes = notes;
         }
 
+        /** What the agent runs; refused once the worker has ended or been stopped, so that a late job runs nothing. */
         public WorkerSpec spec() {
             touch();
+            synchronized (this) {
+                if (ended || (stopGraceMillis >= 0 && startedPid < 0)) {
+                    throw new CohortException("worker " + spec.workerId() + " was stopped or has ended; this job must not"
+                            + " run it");
+                }
+            }
             return spec;
         }
 
-        /** The program started on the agent's host. */
-        public synchronized void started(long pid, String address, List<Integer> gpus) {
+        /** The program started on the agent's host. The same report again (a retried request) is accepted. */
+        public void started(long pid, String address, List<Integer> gpus) {
             touch();
-            if (ended) {
-                throw new CohortException("worker " + spec.workerId() + " has already ended; its agent should exit");
+            synchronized (reports) {
+                synchronized (this) {
+                    if (startedPid == pid && !ended) {
+                        return;
+                    }
+                    if (ended) {
+                        throw new CohortException("worker " + spec.workerId() + " has already ended; its agent should exit");
+                    }
+                    if (startedPid >= 0) {
+                        throw new CohortException("worker " + spec.workerId() + " was already started by an agent; a second"
+                                + " agent for it (a requeued job?) must not run it again");
+                    }
+                    startedPid = pid;
+                }
+                sink.placed(address, gpus, List.copyOf(notes));
+                sink.running(pid);
             }
-            if (started) {
-                throw new CohortException("worker " + spec.workerId() + " was already started by an agent; a second"
-                        + " agent for it (a requeued job?) must not run it again");
-            }
-            started = true;
-            sink.placed(address, gpus, List.copyOf(notes));
-            sink.running(pid);
         }
 
         /** Lines the program wrote, in order; answers the stop grace when a stop was asked for, else -1. */
-        public synchronized long output(List<OutputLine> lines) {
+        public long output(List<OutputLine> lines) {
             touch();
-            if (started && !ended) {
-                for (OutputLine l : lines) {
-                    sink.output(l.stream(), l.text());
+            synchronized (reports) {
+                boolean deliver;
+                synchronized (this) {
+                    deliver = startedPid >= 0 && !ended;
+                }
+                if (deliver) {
+                    for (OutputLine l : lines) {
+                        sink.output(l.stream(), l.text());
+                    }
                 }
             }
-            return ended ? 0 : stopGraceMillis;
+            synchronized (this) {
+                return ended ? 0 : stopGraceMillis;
+            }
         }
 
         /**
@@ -118,7 +146,7 @@ public final class AgentRegistry implements Agents {
         }
 
         /** The program exited; {@code reason} explains an abnormal end. */
-        public synchronized void exited(int exitCode, String reason) {
+        public void exited(int exitCode, String reason) {
             touch();
             end(exitCode, reason);
         }
@@ -133,7 +161,7 @@ public final class AgentRegistry implements Agents {
 
         @Override
         public synchronized boolean started() {
-            return started;
+            return startedPid >= 0;
         }
 
         @Override
@@ -147,21 +175,29 @@ public final class AgentRegistry implements Agents {
         }
 
         @Override
-        public synchronized void endedWithoutAgent(int exitCode, String reason) {
+        public void endedWithoutAgent(int exitCode, String reason) {
             end(exitCode, reason);
         }
 
         private void end(int exitCode, String reason) {
-            if (ended) {
-                return;
-            }
-            ended = true;
-            notifyAll();
-            if (started || (stopGraceMillis >= 0 && reason == null)) {
-                // Stopped before it started (a job cancelled while pending) ends as stopped, not failed.
-                sink.exited(exitCode, reason);
-            } else {
-                sink.failedToStart(reason == null ? "its agent ended (exit code " + exitCode + ") before starting it" : reason);
+            synchronized (reports) {
+                boolean started;
+                boolean stopped;
+                synchronized (this) {
+                    if (ended) {
+                        return;
+                    }
+                    ended = true;
+                    started = startedPid >= 0;
+                    stopped = stopGraceMillis >= 0;
+                    notifyAll();
+                }
+                if (started || (stopped && reason == null)) {
+                    // Stopped before it started (a job cancelled while pending) ends as stopped, not failed.
+                    sink.exited(exitCode, reason);
+                } else {
+                    sink.failedToStart(reason == null ? "its agent ended (exit code " + exitCode + ") before starting it" : reason);
+                }
             }
         }
 

@@ -7,6 +7,7 @@ import java.util.List;
  * Where a backend reports what happens to one worker. Calls for one worker come in this order:
  * any number of {@code waiting}, {@code placed}, {@code running}, any number of {@code output}, then
  * one of {@code exited} or {@code failedToStart}. Every output line is reported before the exit.
+ * A worker stopped before it started (a job cancelled while it waited) reports {@code exited} alone.
  */
 public interface WorkerSink {
     /**

@@ -31,6 +31,10 @@ final class AgentRoutes {
             throw new HttpError(404, "agent endpoints are /v1/agents/{worker}/{spec|started|output|poll|exited}, got "
                     + r.exchange.getRequestURI().getPath());
         }
+        String caller = r.exchange.getRequestHeaders().getFirst("X-Cohort-Worker");
+        if (caller != null && !caller.equals(p.get(2))) {
+            throw new HttpError(403, "worker '" + caller + "' may only speak for itself, not for '" + p.get(2) + "'");
+        }
         AgentRegistry.Agent agent;
         try {
             agent = agents.agent(p.get(2));

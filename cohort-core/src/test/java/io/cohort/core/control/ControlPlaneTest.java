@@ -145,6 +145,9 @@ class ControlPlaneTest {
                 .contains("\"command\":[\"python3\",\"-c\",\"print(1)\"]", "\"env\":{\"A\":\"1\"}", "\"worker\":\"w1\"");
         assertThat(send("POST", "/v1/agents/w1/started", "{\"pid\":4242,\"address\":\"10.1.2.3\",\"gpus\":[1]}", t).statusCode())
                 .isEqualTo(200);
+        // The same report again (its answer was lost) changes nothing.
+        assertThat(send("POST", "/v1/agents/w1/started", "{\"pid\":4242,\"address\":\"10.1.2.3\",\"gpus\":[1]}", t).statusCode())
+                .isEqualTo(200);
         assertThat(send("POST", "/v1/agents/w1/started", "{\"pid\":4243,\"address\":\"10.1.2.4\"}", t))
                 .satisfies(r -> assertThat(r.statusCode()).isEqualTo(409))
                 .satisfies(r -> assertThat(r.body()).contains("already started by an agent"));
@@ -176,9 +179,17 @@ class ControlPlaneTest {
         assertThat(send("POST", "/v1/agents/w1/exited", "{}", t).body()).contains("\\\"exit_code\\\" is required");
         assertThat(send("POST", "/v1/agents/w1/dance", "", t).statusCode()).isEqualTo(404);
         assertThat(sink.events).isEmpty();
+        // An agent speaks only for its own worker.
+        HttpResponse<String> other = http.send(HttpRequest.newBuilder(URI.create(plane.url() + "/v1/agents/w1/spec"))
+                .header("Authorization", "Bearer " + t).header("X-Cohort-Worker", "w2").GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(other.statusCode()).isEqualTo(403);
         // A job that ends before its agent starts the program (cancelled while pending) fails to start.
         link.endedWithoutAgent(1, "cancelled by Slurm while pending");
         assertThat(sink.events).containsExactly("failedToStart cancelled by Slurm while pending");
+        // A job of that worker that starts late anyway is told not to run it.
+        assertThat(send("GET", "/v1/agents/w1/spec", "", t)).satisfies(r -> assertThat(r.statusCode()).isEqualTo(409))
+                .satisfies(r -> assertThat(r.body()).contains("must not run it"));
     }
 
     /** Records what the agent routes report, in order. */

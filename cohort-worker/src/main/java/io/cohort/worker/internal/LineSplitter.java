@@ -1,4 +1,4 @@
-package io.cohort.local;
+package io.cohort.worker.internal;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -10,14 +10,17 @@ import java.util.function.Consumer;
  * Reads a byte stream to its end and hands every whole line to a callback: LF, CR LF and a lone CR
  * all end a line; bytes are decoded as UTF-8 per whole line, so characters are never cut. A line
  * longer than {@link #MAX_LINE} bytes is handed over in pieces rather than held without bound.
+ *
+ * <p>Shared by every place that turns a program's output into lines (local workers' pumps, the
+ * agent of remote workers), so that lines are the same on every backend. Not part of the worker API.
  */
-final class LineSplitter {
-    static final int MAX_LINE = 1 << 20;
+public final class LineSplitter {
+    public static final int MAX_LINE = 1 << 20;
 
     private LineSplitter() {
     }
 
-    static void pump(InputStream in, Consumer<String> lines) throws IOException {
+    public static void pump(InputStream in, Consumer<String> lines) throws IOException {
         byte[] buf = new byte[16384];
         ByteArrayOutputStream line = new ByteArrayOutputStream(256);
         boolean afterCr = false;
