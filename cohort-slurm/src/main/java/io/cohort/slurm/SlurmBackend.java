@@ -25,6 +25,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
@@ -41,7 +42,7 @@ import java.util.concurrent.TimeUnit;
 final class SlurmBackend implements Backend {
     /** Polls after submission that a job may be missing from squeue before it counts as gone. */
     private static final int MISSING_POLLS = 20;
-    private static final java.util.Set<String> GPU_VARIABLES = java.util.Set.of("CUDA_VISIBLE_DEVICES",
+    private static final Set<String> GPU_VARIABLES = Set.of("CUDA_VISIBLE_DEVICES",
             "NVIDIA_VISIBLE_DEVICES", "GPU_DEVICE_ORDINAL", "ROCR_VISIBLE_DEVICES");
     /** Consecutive polls a job that squeue showed before may be missing before it counts as gone. */
     private static final int MISSING_POLLS_SEEN = 5;
@@ -251,7 +252,7 @@ final class SlurmBackend implements Backend {
                 + (cpusFor(spec.cpu()) != spec.cpu() ? String.format(Locale.ROOT, " (%.2f asked; Slurm allocates whole CPUs)",
                 spec.cpu()) : "") + ", " + resourceOptions(spec.cpu(), spec.memoryBytes(), spec.gpus()).get(1)
                 + "; its agent's own output: " + output);
-        SlurmJob job = new SlurmJob(jobId, spec.workerId(), link, sink, output);
+        SlurmJob job = new SlurmJob(jobId, link, sink, output);
         jobs.put(jobId, job);
         sink.waiting("submitted to Slurm as job " + jobId);
         return job;
@@ -260,7 +261,6 @@ final class SlurmBackend implements Backend {
     /** One worker's job. */
     private final class SlurmJob implements WorkerHandle {
         final String jobId;
-        final String workerId;
         final AgentLink link;
         final WorkerSink sink;
         final Path output;
@@ -270,9 +270,8 @@ final class SlurmBackend implements Backend {
         String lastWait;
         final long submittedAt = System.nanoTime();
 
-        SlurmJob(String jobId, String workerId, AgentLink link, WorkerSink sink, Path output) {
+        SlurmJob(String jobId, AgentLink link, WorkerSink sink, Path output) {
             this.jobId = jobId;
-            this.workerId = workerId;
             this.link = link;
             this.sink = sink;
             this.output = output;
