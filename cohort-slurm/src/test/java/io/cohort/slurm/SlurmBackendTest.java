@@ -210,6 +210,19 @@ class SlurmBackendTest {
     }
 
     @Test
+    void aJobThatReachesItsTimeLimitFailsWithThatReason() {
+        // Slurm counts time limits in whole minutes, and checks them every half minute or so.
+        Session s = open(Map.of("slurm.time", "1"));
+        Worker w = launch(s, 1, 1, 0.25, Program.shell("echo started; exec sleep 600")).get(0);
+        s.await(List.of(w), true, Duration.ofMinutes(4));
+        Worker ended = s.get(w);
+        assertThat(ended.status()).isEqualTo(Status.FAILED);
+        assertThat(ended.reason()).contains("Slurm job " + TestSlurm.jobId(ended) + " reached its time limit");
+        assertThat(Duration.between(ended.startedAt(), ended.finishedAt())).isGreaterThanOrEqualTo(Duration.ofSeconds(55));
+        assertThat(s.output(w)).extracting(OutputLine::text).containsExactly("started");
+    }
+
+    @Test
     void aQueueIsDrainedByJavaWorkersOnSlurm() {
         Session s = open();
         WorkQueue q = s.queue("numbers");

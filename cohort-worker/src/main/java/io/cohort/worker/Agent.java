@@ -128,6 +128,15 @@ public final class Agent {
             return 127;
         }
         process = p;
+        // SIGTERM to the agent alone (scancel --batch, a time limit on engines that signal only the
+        // batch script) must not leave the program behind either.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (p.isAlive()) {
+                signalGroup(p.pid(), "KILL");
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
+            }
+        }, "cohort-agent-exit"));
         try {
             return supervise(p, address, env);
         } finally {
