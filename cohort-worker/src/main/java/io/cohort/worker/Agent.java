@@ -58,6 +58,8 @@ public final class Agent {
     private final AtomicBoolean stopping = new AtomicBoolean();
     private volatile Process process;
     private volatile boolean sessionGone;
+    /** Set when the agent's JVM was told to end (SIGTERM from the engine): the engine reports the end. */
+    private volatile boolean terminated;
     /** Why the agent itself ended the program (it could not do its job), or null. */
     private volatile String failure;
 
@@ -131,6 +133,8 @@ public final class Agent {
         // SIGTERM to the agent alone (scancel --batch, a time limit on engines that signal only the
         // batch script) must not leave the program behind either.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            // The engine ended the job (cancelled, time limit): it knows why, and says so better than an exit code.
+            terminated = true;
             if (p.isAlive()) {
                 signalGroup(p.pid(), "KILL");
                 p.descendants().forEach(ProcessHandle::destroyForcibly);
@@ -175,6 +179,9 @@ public final class Agent {
         if (sessionGone) {
             throw new SessionGone("the session at " + System.getenv("COHORT_API") + " did not answer for "
                     + giveUpMillis + " ms (it ended, or its machine cannot be reached); the program was ended");
+        }
+        if (terminated) {
+            return code;
         }
         Map<String, Object> exited = new HashMap<>();
         exited.put("exit_code", code);
