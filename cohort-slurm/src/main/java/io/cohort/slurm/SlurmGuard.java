@@ -36,11 +36,6 @@ final class SlurmGuard implements AutoCloseable {
         }
     }
 
-    /** True while the guard waits. */
-    boolean alive() {
-        return process.isAlive();
-    }
-
     /** The session closed in order and cancelled its jobs itself: the guard exits without doing anything. */
     @Override
     public void close() {

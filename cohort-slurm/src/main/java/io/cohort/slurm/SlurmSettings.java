@@ -4,7 +4,6 @@ import io.cohort.CohortException;
 import io.cohort.SessionOptions;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
-import java.net.SocketException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
