@@ -75,8 +75,10 @@ class SlurmBackendTest {
             // Two pipes: the order between stdout and stderr is not kept, as with local workers.
             assertThat(s.output(w)).extracting(OutputLine::text)
                     .containsExactlyInAnyOrder("hello from " + w.id() + " at " + w.ipAddress() + " in job " + job, "to-stderr");
-            assertThat(console()).contains("[" + w.id() + "] hello from " + w.id(), "[" + w.id() + " err] to-stderr",
-                    "[" + w.id() + "] -- succeeded");
+            // The console is printed by its own thread: its last lines may follow the await by a moment.
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(console())
+                    .contains("[" + w.id() + "] hello from " + w.id(), "[" + w.id() + " err] to-stderr",
+                            "[" + w.id() + "] -- succeeded"));
             assertThat(w.notes()).anySatisfy(n -> assertThat(n).contains("Slurm job " + job + ": 1 CPU (0.25 asked",
                     "--mem=256M"));
         }
@@ -134,7 +136,8 @@ class SlurmBackendTest {
             assertThat(w.status()).isEqualTo(Status.SCHEDULING);
             assertThat(w.reason()).contains("pending in Slurm's queue as job", "waiting for resources");
         });
-        assertThat(console()).contains("[" + waiting.id() + "] -- waiting: pending in Slurm's queue");
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(console()).contains("[" + waiting.id() + "] -- waiting: pending in Slurm's queue"));
         List<Worker> stopped = s.stop(List.of(waiting));
         assertThat(stopped.get(0).status()).isEqualTo(Status.STOPPED);
         assertThat(stopped.get(0).reason()).isEqualTo("stopped by the user");

@@ -63,7 +63,10 @@ class SlurmExamplesTest {
         HelloExample.Summary r = HelloExample.run(s, 3, new PrintStream(summary, true, StandardCharsets.UTF_8));
         assertThat(r.ok()).as(console.toString(StandardCharsets.UTF_8)).isTrue();
         for (Worker w : r.workers()) {
-            assertThat(console.toString(StandardCharsets.UTF_8)).contains("[" + w.id() + "] Hello from worker " + w.id() + " at " + w.ipAddress());
+            // The console is printed by its own thread: its last lines may follow the await by a moment.
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() ->
+                    assertThat(console.toString(StandardCharsets.UTF_8))
+                            .contains("[" + w.id() + "] Hello from worker " + w.id() + " at " + w.ipAddress()));
             assertThat(w.notes()).anySatisfy(n -> assertThat(n).startsWith("Slurm job "));
         }
         assertThat(summary.toString(StandardCharsets.UTF_8)).contains("3 workers, 3 succeeded, 0 failed");
