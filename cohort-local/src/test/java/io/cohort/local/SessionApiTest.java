@@ -91,7 +91,8 @@ class SessionApiTest {
         assertRefused("{\"n\": 1, \"cpu\": 1, \"memory\": 1}", 400, "give \\\"script\\\"");
         assertRefused("{\"n\": 1, \"cpu\": 1, \"memory\": 1, \"env\": {\"A\": null}, \"code\": \"x\"}", 400, "env");
         assertRefused("{\"n\": 1, \"cpu\": 1, \"memory\": 1, \"script\": \"no-such.py\"}", 409, "does not exist");
-        assertRefused("{\"n\": 1, \"cpu\": 1, \"memory\": 1, \"code\": \"def (:\"}", 409, "does not parse");
+        assertRefused("{\"n\": 1, \"cpu\": 1, \"memory\": 1, \"code\": \"def (:\"}", 409,
+                "the Python code does not parse:\\nSyntaxError: invalid syntax, line 1:\\n    def (:");
         assertRefused("{\"n\": 1, \"cpu\": 100000, \"memory\": 1, \"code\": \"print(1)\"}", 409, "cores");
         assertThat(call("POST", "/v1/workers/await", "{\"timeout_seconds\": -1}").statusCode()).isEqualTo(400);
         assertThat(call("POST", "/v1/workers/await", "{\"ids\": [\"w9\"]}").statusCode()).isEqualTo(404);

@@ -117,11 +117,11 @@ public final class ProgramPreparer {
                         file.toString());
             }
             Path file = write(launchDir.resolve("main.py"), code + "\n");
-            check(List.of(python, "-c", "import ast,sys; ast.parse(open(sys.argv[1],'rb').read(), sys.argv[1])", file.toString()),
+            check(List.of(python, "-c", PythonCode.CHECK, file.toString()),
                     "the Python code");
             return memory -> List.of(python, "-u", file.toString());
         }
-        check(List.of(python, "-c", "import ast,sys; ast.parse(open(sys.argv[1],'rb').read(), sys.argv[1])", script.toString()),
+        check(List.of(python, "-c", PythonCode.CHECK, script.toString()),
                 "the Python " + what(program));
         return memory -> List.of(python, "-u", script.toString());
     }

@@ -7,6 +7,20 @@ import java.util.regex.Pattern;
 final class PythonCode {
     private static final Pattern SHELL_OR_MAGIC = Pattern.compile("(?m)^[ \\t]*[!%]");
 
+    /** Reports a syntax error as Python words it, with the line, not the checker's traceback. */
+    private static final String REPORT = String.join("\n",
+            "except SyntaxError as e:",
+            "    where = 'line %s' % e.lineno if e.lineno else 'somewhere'",
+            "    text = (e.text or '').rstrip()",
+            "    sys.exit('%s: %s, %s%s' % (type(e).__name__, e.msg, where, (':\\n    ' + text.strip()) if text else ''))");
+
+    /** Parses a Python file with Python's own parser. */
+    static final String CHECK = String.join("\n",
+            "import ast, sys",
+            "try:",
+            "    ast.parse(open(sys.argv[1], 'rb').read(), sys.argv[1])",
+            REPORT);
+
     /**
      * Checks code with IPython's own input transformer, then Python's parser; with no IPython, says
      * how to get it.
@@ -20,7 +34,9 @@ final class PythonCode {
                     + " install it (Debian: apt-get install python3-ipython; else pip install ipython), or set"
                     + " kernel.python3 to an interpreter that has it')",
             "source = open(sys.argv[1], encoding='utf-8').read()",
-            "ast.parse(TransformerManager().transform_cell(source), sys.argv[1])");
+            "try:",
+            "    ast.parse(TransformerManager().transform_cell(source), sys.argv[1])",
+            REPORT);
 
     private PythonCode() {
     }
