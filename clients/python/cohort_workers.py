@@ -346,6 +346,8 @@ class _Session:
             pass
         if self.printer is not None:
             self.printer.join(5)
+        if getattr(self.local, "connection", None) is not None:
+            self.local.connection.close()
         try:
             self.process.stdin.close()  # end of file: the session ends, if it had not
             self.process.wait(timeout=30)
@@ -475,8 +477,9 @@ def _start():
 
 
 def _forward(stream):
-    for line in iter(stream.readline, b""):
-        _print(sys.stdout, line.decode(errors="replace").rstrip("\n"))
+    with stream:
+        for line in iter(stream.readline, b""):
+            _print(sys.stdout, line.decode(errors="replace").rstrip("\n"))
 
 
 # -- the API -----------------------------------------------------------------------------------------
