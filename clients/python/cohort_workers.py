@@ -155,6 +155,10 @@ def _read_connection(named):
         with open(path) as f:
             connection = json.load(f)
     except FileNotFoundError:
+        if os.path.isdir(os.path.dirname(path)):
+            raise CohortError("COHORT_SESSION=%s: session %s has ended (it has no connection file any more); start "
+                              "one with 'cohort serve', or unset COHORT_SESSION to start one here"
+                              % (named, os.path.basename(os.path.dirname(os.path.abspath(path))))) from None
         raise CohortError("COHORT_SESSION=%s: no session there (%s does not exist); start one with "
                           "'cohort serve', or unset COHORT_SESSION to start one here" % (named, path)) from None
     except (OSError, ValueError) as e:

@@ -110,6 +110,10 @@ final class PythonProcess implements AutoCloseable {
         return process.pid();
     }
 
+    java.io.OutputStream stdin() {
+        return process.getOutputStream();
+    }
+
     String out() {
         synchronized (out) {
             return out.toString();
