@@ -232,17 +232,17 @@ class _Session:
                 break
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as e:
                 # A kept-alive connection the session closed meanwhile: once more on a new one.
-                c.close()
-                self.local.connection = None
+                self._drop(c)
                 if attempt == 2 or not reused:
                     raise self._gone(e) from None
-            except OSError as e:
-                c.close()
-                self.local.connection = None
+            except (OSError, http.client.HTTPException) as e:
+                self._drop(c)
                 raise self._gone(e) from None
+            except BaseException:
+                self._drop(c)  # interrupted (Ctrl-C) half way: the next call starts on a clean connection
+                raise
         if response.getheader("Connection", "").lower() == "close":
-            c.close()
-            self.local.connection = None
+            self._drop(c)
         event = int(response.getheader("X-Cohort-Event") or 0)
         if response.status >= 400:
             message = payload.decode(errors="replace")
@@ -252,6 +252,10 @@ class _Session:
                 message = "%s %s answered %d: %s" % (method, path, response.status, message.strip()[:500])
             raise (CohortInputError if response.status in (400, 404) else CohortError)(message)
         return (json.loads(payload) if payload else None), event
+
+    def _drop(self, connection):
+        connection.close()
+        self.local.connection = None
 
     def _gone(self, error):
         if self.process is not None and self.process.poll() is not None:
@@ -457,7 +461,11 @@ def _start():
     command = _cohort_command() + ["serve", "--stdin", "--print-connection", "--id", _SESSION_ID]
     env = dict(os.environ, COHORT_CONSOLE="off")
     try:
-        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        # A session of its own: Ctrl-C in a terminal (or a notebook's interrupt, sent to the kernel's
+        # process group) interrupts the Python code, not the session; the stdin pipe still ties the
+        # session's life to this process.
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+                                   start_new_session=True)
     except OSError as e:
         raise CohortError("cannot start a cohort session with %s: %s (set COHORT_COMMAND to the command that runs "
                           "cohort)" % (shlex.join(command), e)) from None

@@ -48,7 +48,13 @@ final class PythonProcess implements AutoCloseable {
     /** Runs {@code script} (a file in {@code directory}, the working directory) with {@code args}. */
     static PythonProcess start(Path home, Path directory, String script, Map<String, String> extraEnv, String... args)
             throws IOException {
-        List<String> command = new ArrayList<>(List.of("env", "--default-signal=INT,TERM,HUP", PYTHON, "-u", script));
+        // `env --default-signal` undoes a SIG_IGN inherited from whatever started the build; with
+        // COHORT_TEST_PROCESS_GROUP=own, setsid makes the interpreter lead a process group, as in a terminal.
+        List<String> command = new ArrayList<>();
+        if ("own".equals(extraEnv.get("COHORT_TEST_PROCESS_GROUP"))) {
+            command.add("setsid");
+        }
+        command.addAll(List.of("env", "--default-signal=INT,TERM,HUP", PYTHON, "-u", script));
         command.addAll(Arrays.asList(args));
         ProcessBuilder pb = new ProcessBuilder(command).directory(directory.toFile());
         pb.environment().putAll(environment(home));

@@ -10,10 +10,11 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * A Python session killed with SIGKILL while its workers run leaves nothing: {@code cohort serve}
- * reads end of file on the stdin pipe only the Python process held, and stops every worker.
+ * Signals to a Python session. SIGKILL while its workers run leaves nothing: {@code cohort serve}
+ * reads end of file on the stdin pipe only the Python process held, and stops every worker. Ctrl-C
+ * (SIGINT to the terminal's process group) interrupts the Python code, not the session.
  */
-class KilledSessionTest extends PythonSessions {
+class SignalsTest extends PythonSessions {
     private static final Duration GONE_WITHIN = Duration.ofSeconds(15);
 
     @Test
@@ -36,5 +37,29 @@ class KilledSessionTest extends PythonSessions {
 
         await().atMost(GONE_WITHIN).pollInterval(Duration.ofMillis(100)).untilAsserted(() ->
                 assertThat(PythonProcess.processesOf(session)).as("survivors of session %s", session).isEmpty());
+    }
+
+    @Test
+    void ctrlCInterruptsAnAwaitButNotTheSession() throws Exception {
+        write("session.py", """
+                import os, sys, cdsw
+                ws = cdsw.launch_workers(n=1, cpu=0.2, memory=0.25, code="!sleep 600")
+                cdsw.await_workers(ws, wait_for_completion=False)
+                try:
+                    print("READY", flush=True)
+                    cdsw.await_workers(ws, timeout_seconds=0)
+                except KeyboardInterrupt:
+                    print("interrupted", flush=True)
+                print("after", [w["status"] for w in cdsw.list_workers()], flush=True)
+                print("stopped", [r["status"] for r in cdsw.stop_workers()], flush=True)
+                """);
+        // The interpreter leads a process group of its own, as in a terminal, with cohort serve below it.
+        PythonProcess p = start("session.py", Map.of("COHORT_TEST_PROCESS_GROUP", "own"));
+        p.awaitOutput(Pattern.compile("READY"), RUN_WITHIN);
+
+        new ProcessBuilder("kill", "-INT", "--", "-" + p.pid()).inheritIO().start().waitFor();
+
+        assertThat(p.awaitExit(RUN_WITHIN)).as("python's exit code; %s", p.describe()).isZero();
+        assertThat(p.out()).contains("interrupted", "after ['running']", "stopped ['stopped']");
     }
 }
