@@ -140,6 +140,32 @@ class ServeTest {
         assertThat(gone.err).contains("no running session", "cohort ps");
     }
 
+    @Test
+    void attachGivesJShellOnARunningSessionAndExitOnlyDetaches() throws Exception {
+        Process serve = serve("--stdin", "--id", "served4");
+        String dir = connection(serve).get("directory").asText();
+        Process shell = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "attach", "--session", dir)
+                .redirectErrorStream(true).start();
+        started.add(shell);
+        try (var in = shell.getOutputStream()) {
+            in.write(("""
+                    var ws = launchWorkers(1, 0.2, 0.2, shell("echo attached-hello"));
+                    System.out.println("reached " + awaitWorkers().workers().size());
+                    /exit
+                    """).getBytes(StandardCharsets.UTF_8));
+        }
+        String text = new String(shell.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+
+        assertThat(shell.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(text).contains("attached to session served4", "[w1] attached-hello", "reached 1");
+        // The session goes on after the shell that attached to it has gone.
+        assertThat(serve.isAlive()).isTrue();
+        try (Session attached = Session.attach(Path.of(dir))) {
+            assertThat(attached.list()).extracting(Worker::status).containsExactly(Status.SUCCEEDED);
+        }
+    }
+
     record Result(int code, String out, String err) {
     }
 
