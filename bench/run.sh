@@ -5,6 +5,7 @@
 #   bench/run.sh 5               only the hyperparameter search (1 vs 2 workers vs sequential; ~3-4 minutes)
 #   bench/run.sh 5 --samples=N   the same on a data set of N samples (default 60000: items of 1-2 s)
 #   bench/run.sh 6               only Slurm: launch of 8 workers vs bare sbatch (root: it starts its own Slurm)
+#   bench/run.sh 7               only the Python session (cdsw over cohort serve; bench/python/bench_workers.py)
 # Builds with the reactor only (mvn package -pl bench -am): nothing is installed into ~/.m2.
 # Every figure is a ratio against a baseline measured in the same run; the report is also
 # written to bench/target/bench-report.txt.
@@ -39,6 +40,7 @@ for a in "$@"; do
     --samples=*|--variants) hpo_opts+=("$a") ;;
     --rounds=*) opts+=("$a"); hpo_opts+=("$a") ;;
     slurm) picked+=(6) ;;
+    python) picked+=(7) ;;
     *) picked+=("$a") ;;
   esac
 done
@@ -51,6 +53,12 @@ run_bench=no; if [ ${#picked[@]} -eq 0 ] || [ ${#bench_args[@]} -gt 0 ]; then ru
 run_queue=no; if wants 4; then run_queue=yes; fi
 run_hpo=no; if wants 5; then run_hpo=yes; fi
 run_slurm=no; if wants 6; then run_slurm=yes; fi
+run_python=no; if wants 7; then run_python=yes; fi
+
+# Benchmark 7 runs a Python session, which starts `cohort serve` from the jar (bin/cohort python).
+if [ "$run_python" = yes ] && [ ! -f cohort-cli/target/cohort.jar ]; then
+  mvn -B -q package -pl cohort-cli -am -DskipTests
+fi
 
 # Benchmark 4 (queues) measures against Redis Streams: Debian's redis-server, started by the bench.
 if [ "$run_queue" = yes ] && ! command -v redis-server >/dev/null 2>&1; then
@@ -86,6 +94,10 @@ mkdir -p bench/target
     else
       rc=1
     fi
+  fi
+  if [ "$run_python" = yes ]; then
+    echo
+    COHORT_BENCH_CLASSPATH="$cp" COHORT_HOME="$root/bench/target/sessions" bin/cohort python bench/python/bench_workers.py "${opts[@]}" || rc=$?
   fi
   exit "$rc"
 } 2>&1 | tee bench/target/bench-report.txt

@@ -1,0 +1,1 @@
+"""``cml``: the reference's newer package; its workers API is ``cml.workers_v1``."""
