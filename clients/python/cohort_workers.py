@@ -59,6 +59,8 @@ __all__ = ["launch_workers", "list_workers", "await_workers", "stop_workers", "S
 _IGNORED_KEYWORDS = ("name", "accelerator_label_id", "resource_profile_id", "resource_group_id")
 _ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 _PRINT_WAIT_SECONDS = 2.0
+# Script extensions whose kernel is not python3 (the session picks it from the extension).
+_OTHER_KERNELS = (".r", ".sh", ".java", ".jsh")
 
 
 class CohortError(RuntimeError):
@@ -520,7 +522,7 @@ def launch_workers(n, cpu, memory, nvidia_gpu=0, kernel="python3", script="", co
 
     n: how many; cpu: cores each (fractions allowed); memory: GB each; nvidia_gpu: whole GPUs each;
     kernel: "python3" (default), "r", "java", "jshell" or "shell"; script: a file to run (relative to
-    the working directory); code: source to run when script is empty ("!cmd" is a shell command);
+    the working directory; with the default kernel, a .R, .sh, .java or .jsh script runs in its own); code: source to run when script is empty ("!cmd" is a shell command);
     env: extra environment variables. Numbers may be strings ("0.5"). The reference's newer keyword
     arguments (name, accelerator_label_id, resource_profile_id, resource_group_id) and any other are
     accepted and ignored, with a warning.
@@ -539,8 +541,12 @@ def launch_workers(n, cpu, memory, nvidia_gpu=0, kernel="python3", script="", co
         if unknown:
             parts.append("%s (unknown)" % ", ".join(unknown))
         warnings.warn("launch_workers ignores " + "; ".join(parts), stacklevel=2)
+    if script and (kernel or "python3") == "python3" and os.path.splitext(str(script))[1].lower() in _OTHER_KERNELS:
+        # The default kernel with an R, shell or Java script: the script's own kernel, from its extension.
+        kernel = ""
     body = {"n": n, "cpu": cpu, "memory": memory, "nvidia_gpu": 0 if nvidia_gpu is None else nvidia_gpu,
-            "kernel": kernel or "python3", "script": script or "", "code": code or "", "env": dict(env or {})}
+            "kernel": "python3" if kernel is None else kernel, "script": script or "", "code": code or "",
+            "env": dict(env or {})}
     session = _current()
     workers, event = session.request("POST", "/v1/workers", body)
     session.wait_printed(event)

@@ -57,6 +57,23 @@ class WorkersApiTest extends PythonSessions {
     }
 
     @Test
+    void aScriptInAnotherLanguageRunsInItsOwnKernelWhenTheKernelIsLeftAtItsDefault() throws Exception {
+        PythonProcess p = run("kernels.py", """
+                import cdsw
+                open("hello.sh", "w").write("echo from the shell $CDSW_ENGINE_ID\\n")
+                ws = cdsw.launch_workers(1, 0.2, 0.25, script="hello.sh")
+                assert ws[0]["kernel"] == "shell" and ws[0]["script"] == "hello.sh", ws
+                assert cdsw.await_workers(ws)["failures"] == []
+                forced = cdsw.launch_workers(1, 0.2, 0.25, kernel="shell", code="echo forced")
+                assert forced[0]["kernel"] == "shell", forced
+                assert cdsw.await_workers(forced)["failures"] == []
+                print("kernels checked")
+                """);
+
+        assertThat(p.out()).contains("[w1] from the shell w1", "[w2] forced", "kernels checked");
+    }
+
+    @Test
     void timeoutZeroWaitsWithoutLimitAndAShortTimeoutReportsFailures() throws Exception {
         PythonProcess p = run("timeouts.py", """
                 import cdsw
