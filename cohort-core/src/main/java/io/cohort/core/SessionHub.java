@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
 import java.time.Clock;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -88,14 +89,16 @@ final class SessionHub implements Consumer<WorkerEvent>, AutoCloseable {
         });
     }
 
+    /** Writes out the client libraries listed in clients/MANIFEST (shipped inside this jar). */
     private static Path extractClients(Path dir) {
         try {
-            for (String file : new String[] {"python/cohort_client.py", "r/cohort.R"}) {
+            for (String file : clientFiles()) {
                 Path target = dir.resolve(file);
                 Files.createDirectories(target.getParent());
                 try (InputStream in = SessionHub.class.getResourceAsStream("clients/" + file)) {
                     if (in == null) {
-                        throw new IllegalStateException("the client library clients/" + file + " is missing from cohort-core's jar");
+                        throw new IllegalStateException("the client library clients/" + file + " (listed in clients/MANIFEST)"
+                                + " is missing from cohort-core's jar; rebuild it with mvn package");
                     }
                     Files.write(target, in.readAllBytes());
                 }
@@ -103,6 +106,16 @@ final class SessionHub implements Consumer<WorkerEvent>, AutoCloseable {
             return dir;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the worker client libraries to " + dir, e);
+        }
+    }
+
+    private static List<String> clientFiles() throws IOException {
+        try (InputStream in = SessionHub.class.getResourceAsStream("clients/MANIFEST")) {
+            if (in == null) {
+                throw new IllegalStateException("clients/MANIFEST is missing from cohort-core's jar; rebuild it with mvn package");
+            }
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines().map(String::strip)
+                    .filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
         }
     }
 
