@@ -90,6 +90,14 @@ public interface Session extends AutoCloseable {
     /** The token every control-plane request must carry (workers get it as COHORT_TOKEN). Keep it secret. */
     String controlPlaneToken();
 
+    /**
+     * Waits until the session has closed: by {@link #close()}, by a client's
+     * {@code POST /v1/session/close}, or by its JVM's shutdown. A zero timeout waits without limit.
+     * Returns whether it closed within the timeout. For programs that serve a session
+     * ({@code cohort serve}).
+     */
+    boolean awaitClosed(Duration timeout) throws InterruptedException;
+
     /** Stops every worker and releases everything the session holds. Idempotent. */
     @Override
     void close();

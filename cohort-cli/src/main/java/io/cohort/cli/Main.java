@@ -15,6 +15,12 @@ public final class Main {
                                        workers again, and wait until its queues are drained
               demo [hpo|hello|sockets|peers|crawl] [args]
                                        a demonstration on local workers (default: hpo; see README.md)
+              serve [options]          a session with no REPL, for the Python and R clients and other
+                                       terminals (docs/session-api.md): --stdin (end with standard
+                                       input), --parent-pid PID (end with that process), --id ID,
+                                       --print-connection, --connection-file PATH
+              python SCRIPT [args]     Python with `import cdsw` available (bin/cohort only)
+              r [SCRIPT [args]]        R with launch.workers() and friends loaded (bin/cohort only)
               help                     this text
 
             run options:
@@ -52,6 +58,7 @@ public final class Main {
                 case "run" -> RunCommand.run(rest, out, err);
                 case "resume" -> ResumeCommand.run(rest, out, err);
                 case "demo" -> DemoCommand.run(rest, out);
+                case "serve" -> ServeCommand.run(rest, out, err);
                 case "help", "-h", "--help" -> {
                     out.print(USAGE);
                     yield 0;

@@ -98,7 +98,7 @@ final class RunCommand {
         return s.toString();
     }
 
-    private static String value(Iterator<String> it, String option) {
+    static String value(Iterator<String> it, String option) {
         if (!it.hasNext()) {
             throw new Main.UsageException(option + " needs a value");
         }

@@ -14,6 +14,8 @@ import io.cohort.Status;
 import io.cohort.Worker;
 import io.cohort.core.agent.AgentRegistry;
 import io.cohort.core.backend.Backend;
+import io.cohort.core.control.SessionEvents;
+import io.cohort.core.control.WorkerJson;
 import io.cohort.core.backend.BackendContext;
 import io.cohort.core.backend.BackendProvider;
 import io.cohort.core.backend.WorkerHandle;
@@ -57,6 +59,10 @@ final class DefaultSession implements Session {
     private final SessionHub hub;
     private final Map<String, WorkerHandle> handles = new ConcurrentHashMap<>();
     private final Map<String, String> stopReasons = new ConcurrentHashMap<>();
+    /** The launch each worker came from, for its description in the session API. */
+    private final Map<String, LaunchRequest> requests = new ConcurrentHashMap<>();
+    private final SessionEvents sessionEvents = new SessionEvents(this::describe);
+    private final java.util.concurrent.CountDownLatch closedLatch = new java.util.concurrent.CountDownLatch(1);
     /** For a resumed session: how many workers of each launch were still alive when it ended. */
     private final Map<Integer, Integer> interruptedPerLaunch = new java.util.TreeMap<>();
     private final Thread shutdownHook;
@@ -71,7 +77,7 @@ final class DefaultSession implements Session {
             throw new CohortException(resumeFrom + " is not a session directory (it has no session.db); session"
                     + " directories are under " + options.home());
         }
-        this.id = resumeFrom == null ? newId() : resumeFrom.getFileName().toString();
+        this.id = resumeFrom == null ? newId(options.setting("sessionId", null)) : resumeFrom.getFileName().toString();
         this.options = options;
         this.directory = resumeFrom == null ? options.home().resolve(id) : resumeFrom.toAbsolutePath();
         try {
@@ -95,11 +101,15 @@ final class DefaultSession implements Session {
         this.hub = new SessionHub(directory, backend.masterAddress(), agents, Durability.of(options.setting("durability", "commit")),
                 (long) Double.parseDouble(options.setting("maxRequestBytes", "16777216")),
                 (long) Double.parseDouble(options.setting("snapshotMaxBytes", "2147483648")), clock);
-        hub.controlPlane.serveWorkers(registry::all);
         if (resumeFrom != null) {
             restoreWorkers();
         }
         events.subscribe(hub);
+        // Last: a line it numbers is already in the output log.
+        events.subscribe(sessionEvents);
+        hub.controlPlane.serveSession(this, sessionEvents, this::describe, WorkerEnvironment.engine(System.getenv(), id,
+                backend.masterAddress(), options.workingDirectory()));
+        hub.every(Duration.ofSeconds(1), this::publishQueueProgress);
         this.shutdownHook = new Thread(() -> close(HOOK_GRACE), "cohort-shutdown-" + id);
         Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
@@ -174,6 +184,7 @@ final class DefaultSession implements Session {
             });
             for (String workerId : newIds) {
                 ids.add(workerId);
+                requests.put(workerId, request);
                 outputLog.create(workerId);
                 registry.add(new Worker(workerId, id, Status.SCHEDULING, request.program().kernel(),
                         request.program().describe(), request.cpu(), request.memoryGb(), List.of(), null, null, null,
@@ -330,6 +341,26 @@ final class DefaultSession implements Session {
         return hub.controlPlane.token();
     }
 
+    private Map<String, Object> describe(Worker w) {
+        return WorkerJson.describe(w, requests.get(w.id()));
+    }
+
+    /** Queue progress for the session's event stream; published only when it changed. */
+    private void publishQueueProgress() {
+        for (String name : hub.queues.names()) {
+            sessionEvents.queue(hub.queues.progress(name));
+        }
+    }
+
+    @Override
+    public boolean awaitClosed(Duration timeout) throws InterruptedException {
+        if (timeout.isZero()) {
+            closedLatch.await();
+            return true;
+        }
+        return closedLatch.await(timeout.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
     /** Every launch of this session (before a resume too), in order. */
     List<LaunchRequest> launches() {
         return hub.store.read(c -> {
@@ -433,6 +464,8 @@ final class DefaultSession implements Session {
                         console.close();
                     }
                     outputLog.close();
+                    sessionEvents.close();
+                    closedLatch.countDown();
                 }
             }
         }
@@ -465,7 +498,14 @@ final class DefaultSession implements Session {
                 + (workerOrId == null ? "null" : workerOrId.getClass().getSimpleName() + " " + workerOrId));
     }
 
-    private static String newId() {
+    private static String newId(String chosen) {
+        if (chosen != null) {
+            if (!chosen.matches("[A-Za-z0-9_-]{1,40}")) {
+                throw new IllegalArgumentException("the session id (setting sessionId, cohort serve --id) must be 1 to 40"
+                        + " letters, digits, '-' or '_', got '" + chosen + "'");
+            }
+            return chosen;
+        }
         String alphabet = "abcdefghijkmnpqrstuvwxyz23456789";
         SecureRandom random = new SecureRandom();
         StringBuilder s = new StringBuilder();

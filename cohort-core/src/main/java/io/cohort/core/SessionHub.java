@@ -53,6 +53,17 @@ final class SessionHub implements Consumer<WorkerEvent>, AutoCloseable {
         timer.scheduleWithFixedDelay(queues::expireLeases, 250, 250, TimeUnit.MILLISECONDS);
     }
 
+    /** Runs a task every {@code period} on the session's timer until the session closes. */
+    void every(java.time.Duration period, Runnable task) {
+        timer.scheduleWithFixedDelay(() -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                System.getLogger("io.cohort").log(System.Logger.Level.WARNING, "a periodic task of the session failed", e);
+            }
+        }, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     /** The variables that let a worker reach the control plane and load the client libraries. */
     void addWorkerEnvironment(Map<String, String> env) {
         env.put("COHORT_API", controlPlane.url());

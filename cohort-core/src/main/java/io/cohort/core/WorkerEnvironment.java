@@ -14,6 +14,9 @@ public final class WorkerEnvironment {
             "ftp_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "FTP_PROXY");
     /** The port each worker's web app listens on; every worker has its own address, so all can use it. */
     public static final int APP_PORT = 8080;
+    /** The reference's other engine ports; nothing listens on them unless the user's code does. */
+    public static final int READONLY_PORT = 8000;
+    public static final int PUBLIC_PORT = 8100;
 
     private WorkerEnvironment() {
     }
@@ -32,7 +35,7 @@ public final class WorkerEnvironment {
         env.put("CML_MASTER_IP", masterIp);
         env.put("CDSW_MASTER_IP", masterIp);
         env.put("CDSW_ENGINE_TYPE", "worker");
-        env.put("CDSW_APP_PORT", Integer.toString(APP_PORT));
+        env.putAll(engineCommon(inherited, sessionDir));
         env.put("CDSW_CPU_MILLICORES", Long.toString(Math.round(cpu * 1000)));
         env.put("CDSW_MEMORY_MB", Long.toString(Math.round(memoryGb * 1024)));
         env.put("COHORT_SESSION_DIR", sessionDir);
@@ -43,5 +46,35 @@ public final class WorkerEnvironment {
         env.put("COHORT_WORKER_ID", workerId);
         env.put("COHORT_WORKER_INDEX", Integer.toString(index));
         return env;
+    }
+
+    /**
+     * The reference's variables for code running in the session itself (the session is an engine
+     * too): its id as CDSW_ENGINE_ID, its address, the app ports, the project and its creator.
+     */
+    public static Map<String, String> engine(Map<String, String> inherited, String sessionId, String masterIp,
+                                             java.nio.file.Path workingDirectory) {
+        Map<String, String> env = new LinkedHashMap<>(engineCommon(inherited, workingDirectory.toString()));
+        env.put("CDSW_PROJECT", projectName(workingDirectory.toString()));
+        env.put("CDSW_ENGINE_ID", sessionId);
+        env.put("CDSW_ENGINE_TYPE", "console");
+        env.put("CDSW_IP_ADDRESS", masterIp);
+        return env;
+    }
+
+    private static Map<String, String> engineCommon(Map<String, String> inherited, String directory) {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("CDSW_APP_PORT", Integer.toString(APP_PORT));
+        env.put("CDSW_READONLY_PORT", Integer.toString(READONLY_PORT));
+        env.put("CDSW_PUBLIC_PORT", Integer.toString(PUBLIC_PORT));
+        env.put("CDSW_DOMAIN", "localhost");
+        env.put("CDSW_PROJECT", projectName(System.getProperty("user.dir", directory)));
+        env.put("CDSW_CREATOR", inherited.getOrDefault("USER", System.getProperty("user.name", "user")));
+        return env;
+    }
+
+    private static String projectName(String directory) {
+        java.nio.file.Path name = java.nio.file.Path.of(directory).getFileName();
+        return name == null ? "project" : name.toString();
     }
 }

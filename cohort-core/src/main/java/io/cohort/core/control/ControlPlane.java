@@ -26,7 +26,6 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
 import org.eclipse.jetty.http.spi.JettyHttpServer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
@@ -61,7 +60,7 @@ public final class ControlPlane implements AutoCloseable {
     private final long maxJsonBytes;
     private final long maxSnapshotBytes;
     private final AgentRoutes agents;
-    private final WorkerRoutes workers = new WorkerRoutes();
+    private final SessionRoutes session = new SessionRoutes();
 
     public ControlPlane(String bindAddress, QueueService queues, ResultStore results, SnapshotStore snapshots,
                         AgentRegistry agents, long maxJsonBytes, long maxSnapshotBytes) {
@@ -158,14 +157,26 @@ public final class ControlPlane implements AutoCloseable {
                 queues.heartbeat(r.worker());
                 json(r.exchange, 200, "{}");
             }
-            case "workers" -> workers.route(r, p);
-            default -> throw new HttpError(404, "no such endpoint: /v1/" + p.get(1) + " (try queues, results, snapshots, heartbeat, workers, agents)");
+            case "workers" -> session.workers(r, p);
+            case "events" -> session.events(r, p);
+            case "session" -> session.session(r, p);
+            default -> throw new HttpError(404, "no such endpoint: /v1/" + p.get(1)
+                    + " (try queues, results, snapshots, heartbeat, workers, events, session, agents)");
         }
     }
 
-    /** What GET /v1/workers lists: the session's workers, running and ended, in launch order. */
-    public void serveWorkers(Supplier<List<Worker>> workers) {
-        this.workers.serve(workers);
+    /**
+     * Serves the session API (docs/session-api.md) for this session: its workers, their output and
+     * its events. Until then {@code GET /v1/workers} answers an empty list.
+     *
+     * @param describe          a worker's description as the API writes it
+     * @param engineEnvironment the reference's variables for code running in the session itself
+     */
+    public void serveSession(io.cohort.Session session, SessionEvents events,
+                             java.util.function.Function<Worker, Map<String, Object>> describe,
+                             Map<String, String> engineEnvironment) {
+        this.session.serve(new SessionRoutes.Served(session, events, describe, Map.copyOf(engineEnvironment),
+                System.currentTimeMillis()));
     }
 
     private void queueRoute(Request r, List<String> p) throws IOException, InterruptedException {

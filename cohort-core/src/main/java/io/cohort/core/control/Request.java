@@ -79,6 +79,21 @@ final class Request {
         return null;
     }
 
+    /** Every value of a repeated query parameter, in order. */
+    List<String> queries(String name) {
+        List<String> out = new ArrayList<>();
+        String q = exchange.getRequestURI().getRawQuery();
+        if (q != null) {
+            for (String part : q.split("&")) {
+                int eq = part.indexOf('=');
+                if ((eq < 0 ? part : part.substring(0, eq)).equals(name)) {
+                    out.add(eq < 0 ? "" : URLDecoder.decode(part.substring(eq + 1), StandardCharsets.UTF_8));
+                }
+            }
+        }
+        return out;
+    }
+
     InputStream bodyStream() {
         return exchange.getRequestBody();
     }

@@ -100,10 +100,30 @@ public final class ProgramPreparer {
 
     private PreparedProgram python(Program program, Path script, Path launchDir) {
         String python = Executables.resolve(options.setting("kernel.python3", "python3"), "python3", "kernel.python3", "python3");
-        Path file = script != null ? script : write(launchDir.resolve("main.py"), program.code() + "\n");
-        check(List.of(python, "-c", "import ast,sys; ast.parse(open(sys.argv[1],'rb').read(), sys.argv[1])", file.toString()),
+        if (script == null) {
+            // As in the reference's engines: code from an indented triple-quoted string runs, and
+            // '!cmd' lines and %magics run through IPython.
+            String code = PythonCode.dedent(program.code());
+            String shell = PythonCode.onlyShellLines(code);
+            if (shell != null) {
+                // Nothing but '!cmd' lines: a shell script, with no need for IPython.
+                return shell(Program.shell(shell), null);
+            }
+            if (PythonCode.hasShellOrMagicLines(code)) {
+                Path file = write(launchDir.resolve("main.ipy"), code + "\n");
+                check(List.of(python, "-c", PythonCode.IPYTHON_CHECK, file.toString()), "the Python code (with IPython's ! and % lines)");
+                return memory -> List.of(python, "-u", "-m", "IPython", "--quick", "--no-banner", "--colors=NoColor",
+                        "--HistoryManager.enabled=False", "--TerminalInteractiveShell.term_title=False", "--simple-prompt",
+                        file.toString());
+            }
+            Path file = write(launchDir.resolve("main.py"), code + "\n");
+            check(List.of(python, "-c", "import ast,sys; ast.parse(open(sys.argv[1],'rb').read(), sys.argv[1])", file.toString()),
+                    "the Python code");
+            return memory -> List.of(python, "-u", file.toString());
+        }
+        check(List.of(python, "-c", "import ast,sys; ast.parse(open(sys.argv[1],'rb').read(), sys.argv[1])", script.toString()),
                 "the Python " + what(program));
-        return memory -> List.of(python, "-u", file.toString());
+        return memory -> List.of(python, "-u", script.toString());
     }
 
     private PreparedProgram r(Program program, Path script, Path launchDir) {

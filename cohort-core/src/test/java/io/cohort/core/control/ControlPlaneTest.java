@@ -241,10 +241,10 @@ class ControlPlaneTest {
         assertThat(send("GET", "/v1/results?prefix=lr%3D", "", t).body()).contains("\"key\":\"lr=0.1/best\"", "\"value\":{\"score\":0.93}");
         assertThat(send("PUT", "/v1/snapshots/model.bin", "weights", t).body()).contains("\"size\":7");
         assertThat(send("GET", "/v1/snapshots/model.bin", "", t).body()).isEqualTo("weights");
-        // The session hands its workers over with serveWorkers (SessionStateTest); none until then.
+        // The session hands itself over with serveSession (SessionStateTest, SessionApiTest); none until then.
         assertThat(send("GET", "/v1/workers", "", t).body()).isEqualTo("[]");
-        assertThat(send("POST", "/v1/workers", "{}", t).statusCode()).isEqualTo(405);
-        assertThat(send("GET", "/v1/workers/w1", "", t).statusCode()).isEqualTo(404);
+        assertThat(send("POST", "/v1/workers", "{}", t).statusCode()).isEqualTo(503);
+        assertThat(send("GET", "/v1/workers/w1", "", t).statusCode()).isEqualTo(503);
     }
 
     @Test

@@ -1,0 +1,379 @@
+package io.cohort.core.control;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cohort.AwaitResult;
+import io.cohort.CohortException;
+import io.cohort.Kernel;
+import io.cohort.LaunchRequest;
+import io.cohort.OutputLine;
+import io.cohort.Program;
+import io.cohort.Session;
+import io.cohort.Worker;
+import io.cohort.core.Json;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * The session API (docs/session-api.md): launch, list, await and stop workers, read their output,
+ * follow the session's events, end the session. Every call goes to the same {@link Session} the
+ * Java API uses; this class only turns JSON into its arguments and its answers into JSON.
+ */
+final class SessionRoutes {
+    static final long MAX_OUTPUT_WAIT_MS = 60_000;
+    private static final long KEEP_ALIVE_MS = 15_000;
+    private static final Set<String> LAUNCH_FIELDS = Set.of("n", "cpu", "memory", "nvidia_gpu", "kernel", "script", "code", "env");
+    private static final Set<String> AWAIT_FIELDS = Set.of("ids", "wait_for_completion", "timeout_seconds");
+
+    /** What the session hands the control plane to serve it. */
+    record Served(Session session, SessionEvents events, java.util.function.Function<Worker, Map<String, Object>> describe,
+                  Map<String, String> engineEnvironment, long startedAtMillis) {
+    }
+
+    private volatile Served served;
+
+    void serve(Served served) {
+        this.served = served;
+    }
+
+    /** {@code /v1/workers...} */
+    void workers(Request r, List<String> p) throws IOException, InterruptedException {
+        Served s = served;
+        if (s == null) {
+            if (p.size() == 2 && r.method.equals("GET")) {
+                ControlPlane.json(r.exchange, 200, "[]");
+                return;
+            }
+            throw new HttpError(503, "this control plane serves no session yet");
+        }
+        if (p.size() == 2) {
+            switch (r.method) {
+                case "GET" -> answer(r, s, 200, describe(s, s.session().list()));
+                case "POST" -> launch(r, s);
+                default -> throw new HttpError(405, "/v1/workers takes GET (list) or POST (launch), got " + r.method);
+            }
+            return;
+        }
+        String what = p.get(2);
+        if (p.size() == 3 && what.equals("await")) {
+            ControlPlane.method(r, "POST");
+            await(r, s);
+        } else if (p.size() == 3 && what.equals("stop")) {
+            ControlPlane.method(r, "POST");
+            JsonNode body = r.json();
+            known(body, Set.of("ids"));
+            List<String> ids = ids(s, body.get("ids"));
+            answer(r, s, 200, describe(s, s.session().stop(ids)));
+        } else if (p.size() == 3) {
+            ControlPlane.method(r, "GET");
+            answer(r, s, 200, s.describe().apply(worker(s, what)));
+        } else if (p.size() == 4 && p.get(3).equals("output")) {
+            ControlPlane.method(r, "GET");
+            output(r, s, worker(s, what).id());
+        } else {
+            throw new HttpError(404, "no such endpoint: " + r.exchange.getRequestURI().getPath()
+                    + " (see docs/session-api.md: /v1/workers, /v1/workers/ID, /v1/workers/ID/output, /v1/workers/await, /v1/workers/stop)");
+        }
+    }
+
+    /** {@code /v1/session} and {@code /v1/session/close} */
+    void session(Request r, List<String> p) throws IOException {
+        Served s = served;
+        if (s == null) {
+            throw new HttpError(503, "this control plane serves no session yet");
+        }
+        if (p.size() == 2) {
+            ControlPlane.method(r, "GET");
+            Session session = s.session();
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("id", session.id());
+            m.put("url", session.controlPlaneUrl());
+            m.put("pid", ProcessHandle.current().pid());
+            m.put("directory", session.directory().toString());
+            m.put("working_directory", session.workingDirectory().toString());
+            m.put("master_ip", session.masterAddress());
+            m.put("backend", session.options().backend());
+            m.put("started_at", java.time.Instant.ofEpochMilli(s.startedAtMillis()).toString());
+            m.put("engine_env", s.engineEnvironment());
+            answer(r, s, 200, m);
+        } else if (p.size() == 3 && p.get(2).equals("close")) {
+            ControlPlane.method(r, "POST");
+            answer(r, s, 200, Map.of());
+            // Not on this thread: closing stops the control plane that is answering.
+            Thread closer = new Thread(s.session()::close, "cohort-close-" + s.session().id());
+            closer.start();
+        } else {
+            throw new HttpError(404, "no such endpoint: " + r.exchange.getRequestURI().getPath() + " (GET /v1/session, POST /v1/session/close)");
+        }
+    }
+
+    private void launch(Request r, Served s) throws IOException {
+        JsonNode body = r.json();
+        if (!body.isObject()) {
+            throw new HttpError(400, "send the launch as a JSON object: {\"n\": 2, \"cpu\": 0.5, \"memory\": 1, \"code\": \"...\"}");
+        }
+        known(body, LAUNCH_FIELDS);
+        double n = number(body, "n", null, "a whole number of workers, 1 or more");
+        if (n != Math.rint(n) || n < 1 || n > 100_000) {
+            throw new HttpError(400, "\"n\" (how many workers) must be a whole number from 1 to 100000, got " + body.get("n"));
+        }
+        double cpu = number(body, "cpu", null, "CPU cores per worker, more than 0 (fractions such as 0.2 are fine)");
+        double memory = number(body, "memory", null, "gigabytes of memory per worker, more than 0 (fractions such as 0.5 are fine)");
+        double gpus = number(body, "nvidia_gpu", 0.0, "whole GPUs per worker, 0 or more");
+        if (gpus != Math.rint(gpus) || gpus < 0) {
+            throw new HttpError(400, "\"nvidia_gpu\" (GPUs per worker) must be a whole number, 0 or more, got " + body.get("nvidia_gpu"));
+        }
+        String script = text(body, "script");
+        String code = text(body, "code");
+        String kernelName = text(body, "kernel");
+        Program program;
+        try {
+            if (!script.isBlank()) {
+                program = kernelName.isBlank() ? Program.script(script.strip()) : Program.script(Kernel.of(kernelName), script.strip());
+            } else if (!code.isBlank()) {
+                program = Program.code(kernelName.isBlank() ? Kernel.PYTHON3 : Kernel.of(kernelName), code);
+            } else {
+                throw new HttpError(400, "give \"script\" (a file to run) or \"code\" (source to run); both are empty");
+            }
+        } catch (IllegalArgumentException e) {
+            throw new HttpError(400, e.getMessage());
+        }
+        Map<String, String> env = new LinkedHashMap<>();
+        JsonNode e = body.get("env");
+        if (e != null && !e.isNull()) {
+            if (!e.isObject()) {
+                throw new HttpError(400, "\"env\" must be an object of names to strings, e.g. {\"MODE\": \"fast\"}, got " + e);
+            }
+            for (Iterator<Map.Entry<String, JsonNode>> it = e.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> v = it.next();
+                if (!v.getValue().isValueNode() || v.getValue().isNull()) {
+                    throw new HttpError(400, "\"env\" value of " + v.getKey() + " must be a string, number or boolean, got " + v.getValue());
+                }
+                env.put(v.getKey(), v.getValue().asText());
+            }
+        }
+        LaunchRequest request;
+        try {
+            request = new LaunchRequest((int) n, cpu, memory, (int) gpus, program, env);
+        } catch (IllegalArgumentException x) {
+            throw new HttpError(400, x.getMessage());
+        }
+        answer(r, s, 200, describe(s, s.session().launch(request)));
+    }
+
+    private void await(Request r, Served s) throws IOException {
+        JsonNode body = r.json();
+        known(body, AWAIT_FIELDS);
+        List<String> ids = ids(s, body.get("ids"));
+        boolean completion = bool(body, "wait_for_completion", true);
+        double timeout = number(body, "timeout_seconds", 60.0, "seconds, 0 for no limit");
+        if (timeout < 0 || Double.isInfinite(timeout)) {
+            throw new HttpError(400, "\"timeout_seconds\" must be 0 (no limit) or more, got " + body.get("timeout_seconds"));
+        }
+        AwaitResult result = s.session().await(ids, completion, Duration.ofMillis((long) Math.ceil(timeout * 1000)));
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("workers", describe(s, result.workers()));
+        m.put("failures", describe(s, result.failures()));
+        answer(r, s, 200, m);
+    }
+
+    private void output(Request r, Served s, String id) throws IOException, InterruptedException {
+        long offset = queryLong(r, "offset", 0, Long.MAX_VALUE);
+        long wait = queryLong(r, "wait_ms", 0, MAX_OUTPUT_WAIT_MS);
+        if (wait > 0) {
+            s.events().awaitLines(id, offset, wait, () -> s.session().get(id).status().isFinal());
+        }
+        boolean ended = s.session().get(id).status().isFinal();
+        List<OutputLine> all = s.session().output(id);
+        List<Map<String, Object>> lines = new ArrayList<>();
+        for (long i = offset; i < all.size(); i++) {
+            OutputLine l = all.get((int) i);
+            lines.add(Map.of("stream", l.stream() == OutputLine.Stream.STDERR ? "err" : "out", "text", l.text()));
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("lines", lines);
+        m.put("next", Math.max(offset, all.size()));
+        m.put("ended", ended);
+        answer(r, s, 200, m);
+    }
+
+    /** {@code GET /v1/events}: server-sent events until the client leaves or the session ends. */
+    void events(Request r, List<String> p) throws IOException, InterruptedException {
+        Served s = served;
+        if (s == null) {
+            throw new HttpError(503, "this control plane serves no session yet");
+        }
+        if (p.size() != 2) {
+            throw new HttpError(404, "no such endpoint: " + r.exchange.getRequestURI().getPath() + " (GET /v1/events)");
+        }
+        ControlPlane.method(r, "GET");
+        String last = r.exchange.getRequestHeaders().getFirst("Last-Event-ID");
+        String after = last != null && !last.isBlank() ? last.trim() : r.query("after");
+        long cursor;
+        try {
+            cursor = after == null ? s.events().lastId() : Long.parseLong(after);
+        } catch (NumberFormatException e) {
+            throw new HttpError(400, "after / Last-Event-ID must be an event id (a number), got '" + after + "'");
+        }
+        Set<String> only = new LinkedHashSet<>();
+        for (String w : r.queries("worker")) {
+            for (String one : w.split(",")) {
+                if (!one.isBlank()) {
+                    only.add(worker(s, one.strip()).id());
+                }
+            }
+        }
+        Predicate<SessionEvents.Event> wanted = e -> only.isEmpty() || e.worker() == null || only.contains(e.worker());
+        r.exchange.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
+        r.exchange.getResponseHeaders().set("Cache-Control", "no-store");
+        r.exchange.sendResponseHeaders(200, 0);
+        try (OutputStream out = r.exchange.getResponseBody()) {
+            out.write((": session " + s.session().id() + "\n\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            while (!s.events().ended(cursor)) {
+                List<SessionEvents.Event> batch = s.events().after(cursor, wanted, KEEP_ALIVE_MS);
+                StringBuilder text = new StringBuilder();
+                for (SessionEvents.Event e : batch) {
+                    cursor = Math.max(cursor, e.id());
+                    if (!e.type().equals("skip")) {
+                        text.append("id: ").append(e.id()).append("\nevent: ").append(e.type()).append("\ndata: ")
+                                .append(e.data()).append("\n\n");
+                    }
+                }
+                if (batch.isEmpty()) {
+                    text.append(": keep-alive\n\n");
+                }
+                if (!text.isEmpty()) {
+                    out.write(text.toString().getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                }
+            }
+        }
+    }
+
+    private static void answer(Request r, Served s, int status, Object value) throws IOException {
+        r.exchange.getResponseHeaders().set("X-Cohort-Event", Long.toString(s.events().lastId()));
+        ControlPlane.json(r.exchange, status, Json.write(value));
+    }
+
+    private static List<Map<String, Object>> describe(Served s, List<Worker> workers) {
+        return workers.stream().map(s.describe()).toList();
+    }
+
+    private static Worker worker(Served s, String id) {
+        try {
+            return s.session().get(id);
+        } catch (CohortException e) {
+            throw new HttpError(404, e.getMessage());
+        }
+    }
+
+    /** Ids from a list of ids or of worker descriptions (objects with "id"), or one of either; none = all. */
+    private static List<String> ids(Served s, JsonNode node) {
+        List<String> ids = new ArrayList<>();
+        if (node == null || node.isNull()) {
+            return ids;
+        }
+        List<JsonNode> items = new ArrayList<>();
+        if (node.isArray()) {
+            node.forEach(items::add);
+        } else {
+            items.add(node);
+        }
+        for (JsonNode n : items) {
+            JsonNode id = n.isObject() ? n.get("id") : n;
+            if (id == null || !id.isTextual() || id.asText().isBlank()) {
+                throw new HttpError(400, "\"ids\" must list worker ids (\"w1\") or worker descriptions with an \"id\", got " + n);
+            }
+            ids.add(worker(s, id.asText()).id());
+        }
+        return ids;
+    }
+
+    private static void known(JsonNode body, Set<String> fields) {
+        if (body == null || !body.isObject()) {
+            return;
+        }
+        for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!fields.contains(f)) {
+                throw new HttpError(400, "unknown field \"" + f + "\"; the fields are " + new java.util.TreeSet<>(fields));
+            }
+        }
+    }
+
+    /** A number, or a string holding one (the reference's clients pass "0.5" read from the environment). */
+    private static double number(JsonNode body, String field, Double fallback, String what) {
+        JsonNode n = body.get(field);
+        if (n == null || n.isNull() || (n.isTextual() && n.asText().isBlank())) {
+            if (fallback == null) {
+                throw new HttpError(400, "\"" + field + "\" is required: " + what);
+            }
+            return fallback;
+        }
+        if (n.isNumber()) {
+            return n.asDouble();
+        }
+        if (n.isTextual()) {
+            try {
+                double d = Double.parseDouble(n.asText().strip());
+                if (!Double.isNaN(d)) {
+                    return d;
+                }
+            } catch (NumberFormatException e) {
+                // below
+            }
+        }
+        throw new HttpError(400, "\"" + field + "\" must be a number (" + what + "), got " + n);
+    }
+
+    private static boolean bool(JsonNode body, String field, boolean fallback) {
+        JsonNode n = body.get(field);
+        if (n == null || n.isNull()) {
+            return fallback;
+        }
+        if (n.isBoolean()) {
+            return n.asBoolean();
+        }
+        if (n.isTextual() && Set.of("true", "false").contains(n.asText().strip().toLowerCase(java.util.Locale.ROOT))) {
+            return Boolean.parseBoolean(n.asText().strip());
+        }
+        throw new HttpError(400, "\"" + field + "\" must be true or false, got " + n);
+    }
+
+    private static String text(JsonNode body, String field) {
+        JsonNode n = body.get(field);
+        if (n == null || n.isNull()) {
+            return "";
+        }
+        if (!n.isTextual()) {
+            throw new HttpError(400, "\"" + field + "\" must be a string, got " + n);
+        }
+        return n.asText();
+    }
+
+    private static long queryLong(Request r, String name, long fallback, long max) {
+        String v = r.query(name);
+        if (v == null || v.isBlank()) {
+            return fallback;
+        }
+        try {
+            long n = Long.parseLong(v.strip());
+            if (n >= 0 && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new HttpError(400, name + " must be a whole number from 0 to " + max + ", got '" + v + "'");
+    }
+}
