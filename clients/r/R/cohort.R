@@ -41,7 +41,18 @@
   } else {
     .cohort_start(s)
   }
+  if (!identical(s$mode, "worker")) .cohort_engine_from_session()
   s
+}
+
+# The session's own engine variables (CDSW_IP_ADDRESS, ...) for those R has not set.
+.cohort_engine_from_session <- function() {
+  engine <- tryCatch(cohort_session()$engine_env, error = function(e) NULL)
+  if (!is.list(engine) || length(engine) == 0) return(invisible())
+  unset <- engine[!nzchar(Sys.getenv(names(engine)))]
+  unset <- unset[vapply(unset, function(v) is.character(v) && length(v) == 1, TRUE)]
+  if (length(unset) > 0) do.call(Sys.setenv, unset)
+  invisible()
 }
 
 # COHORT_SESSION: a connection file, a session directory, or the id of a session under the home.
@@ -295,7 +306,9 @@ launch.workers <- function(n, cpu, memory, nvidia_gpu = 0, kernel = "r", script 
   if (!missing(cpu)) body$cpu <- cpu
   if (!missing(memory)) body$memory <- memory
   body$nvidia_gpu <- nvidia_gpu
-  body$kernel <- kernel
+  # The reference's default in R is "r"; a script named *.py, *.java, *.jsh or *.sh with no kernel
+  # given runs with the kernel its extension names.
+  body$kernel <- if (missing(kernel) && grepl("\\.(py|java|jsh|sh)$", paste(script, collapse = ""), ignore.case = TRUE)) "" else kernel
   body$script <- if (is.null(script)) "" else script
   body$code <- if (is.null(code)) "" else paste(code, collapse = "\n")
   body$env <- .cohort_env_object(env)
@@ -484,7 +497,7 @@ stop.workers <- function(...) {
   Sys.setenv(CDSW_ENGINE_ID = id, COHORT_ENGINE_PID = Sys.getpid())
   defaults <- list(CDSW_ENGINE_TYPE = "console", CDSW_APP_PORT = "8080", CDSW_READONLY_PORT = "8000",
                    CDSW_PUBLIC_PORT = "8100", CDSW_DOMAIN = "localhost", CDSW_PROJECT = basename(getwd()),
-                   CDSW_CREATOR = Sys.info()[["user"]])
+                   CDSW_CREATOR = Sys.getenv("USER", Sys.info()[["user"]]))
   unset <- defaults[!nzchar(Sys.getenv(names(defaults)))]
   if (length(unset) > 0) do.call(Sys.setenv, unset)
   invisible()
