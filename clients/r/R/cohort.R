@@ -163,8 +163,9 @@ cohort_session <- function() {
                  "Content-Length: ", length(body), "\r\n",
                  "Connection: close\r\n\r\n")
   con <- tryCatch(suppressWarnings(socketConnection(host, port, blocking = TRUE, open = "r+b", timeout = timeout)),
-                  error = function(e) stop("cohort: cannot reach the session at ", s$url, " (", conditionMessage(e),
-                                           "): has it ended?", call. = FALSE))
+                  error = function(e) stop("cohort: cannot reach the session at ", s$url, " (", conditionMessage(e), "): has it ended?",
+                                           if (identical(s$mode, "started")) " cohort_close() forgets it; the next call starts a new session",
+                                           call. = FALSE))
   on.exit(close(con))
   writeBin(c(charToRaw(head), body), con)
   flush(con)
