@@ -24,6 +24,26 @@ local({
     call[[1]] <- quote(base::require)
     eval(call, parent.frame())
   }
+  # socketConnection(server = TRUE) on all interfaces keeps listening between calls. Base R closes
+  # its listening socket after each accepted connection, which resets every other connection
+  # already waiting: in the reference's network example (accept one connection per worker, in a
+  # loop) two workers that connect at once leave the second accept waiting for a worker whose
+  # connection is gone. Here the port's listening socket stays open until R ends, so each call
+  # accepts the next waiting connection.
+  listeners <- new.env()
+  env$socketConnection <- function(host = "localhost", port, server = FALSE, blocking = FALSE, open = "a+",
+                                   encoding = getOption("encoding"), timeout = getOption("timeout"),
+                                   options = getOption("socketOptions")) {
+    if (isTRUE(server) && exists("serverSocket", baseenv()) && (missing(host) || host %in% c("0.0.0.0", "", "localhost"))) {
+      key <- as.character(port)
+      if (is.null(listeners[[key]])) listeners[[key]] <- serverSocket(port)
+      return(socketAccept(listeners[[key]], blocking = blocking, open = open, encoding = encoding,
+                          timeout = timeout, options = options))
+    }
+    call <- sys.call()
+    call[[1]] <- quote(base::socketConnection)
+    eval(call, parent.frame())
+  }
   user <- if (file.exists(".Rprofile")) ".Rprofile" else path.expand("~/.Rprofile")
   if (file.exists(user) && normalizePath(user) != normalizePath(Sys.getenv("R_PROFILE_USER"))) {
     sys.source(user, envir = globalenv())
