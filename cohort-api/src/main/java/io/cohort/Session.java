@@ -121,6 +121,17 @@ public interface Session extends AutoCloseable {
         return factory().resume(sessionDirectory, options);
     }
 
+    /**
+     * Attaches to a session that runs elsewhere ({@code cohort serve}, another JVM), from its
+     * connection file ({@code <session dir>/connection.json}) or its session directory. Launch, list,
+     * await, stop and output work as on a session of this JVM, and its workers' output is printed on
+     * {@code System.out}; {@code close()} only detaches: the session goes on. Queues, results and
+     * snapshots are not offered on an attached session (use {@code CohortClient}).
+     */
+    static Session attach(Path connectionFile) {
+        return factory().attach(connectionFile, System.out);
+    }
+
     private static SessionFactory factory() {
         for (SessionFactory factory : ServiceLoader.load(SessionFactory.class, Session.class.getClassLoader())) {
             return factory;

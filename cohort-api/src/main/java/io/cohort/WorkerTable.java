@@ -3,11 +3,11 @@ package io.cohort;
 import java.util.List;
 
 /** Renders workers as a fixed-width table for a console. */
-final class WorkerTable {
+public final class WorkerTable {
     private WorkerTable() {
     }
 
-    static String render(List<Worker> workers) {
+    public static String render(List<Worker> workers) {
         StringBuilder s = new StringBuilder(String.format("%-6s %-10s %-16s %5s %7s %-8s %6s %8s  %s%n",
                 "ID", "STATUS", "IP", "CPU", "MEM_GB", "KERNEL", "EXIT", "SECONDS", "RUNS"));
         for (Worker w : workers) {

@@ -25,10 +25,15 @@ public final class Workers {
     private Workers() {
     }
 
-    /** This JVM's default session, opened on first use. */
+    /**
+     * This JVM's default session, opened on first use; or, when the setting {@code cohort.attach}
+     * ({@code -Dcohort.attach}, {@code COHORT_ATTACH}) names a running session's connection file or
+     * directory ({@code cohort attach} sets it), that session, attached.
+     */
     public static synchronized Session session() {
         if (defaultSession == null) {
-            defaultSession = Session.open();
+            String attach = SessionOptions.configured("attach");
+            defaultSession = attach != null ? Session.attach(java.nio.file.Path.of(attach)) : Session.open();
         }
         return defaultSession;
     }

@@ -8,4 +8,7 @@ public interface SessionFactory {
     Session open(SessionOptions options);
 
     Session resume(java.nio.file.Path sessionDirectory, SessionOptions options);
+
+    /** A session running elsewhere, from its connection file; output is printed on {@code console} (or not, when null). */
+    Session attach(java.nio.file.Path connectionFile, java.io.PrintStream console);
 }

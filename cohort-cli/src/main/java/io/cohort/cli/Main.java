@@ -19,6 +19,12 @@ public final class Main {
                                        terminals (docs/session-api.md): --stdin (end with standard
                                        input), --parent-pid PID (end with that process), --id ID,
                                        --print-connection, --connection-file PATH
+              ps [--all]               the running sessions (under the home) and their workers
+              logs [-f] WORKER         a worker's output; -f follows it until the worker ends
+              stop WORKER...|--all     stops workers of a running session
+              attach [jshell options]  JShell on a running session (/exit detaches; the session goes on)
+                                       ps, logs, stop and attach take --session ID|DIR|FILE (else
+                                       COHORT_SESSION, the worker's own session, or the newest one)
               python SCRIPT [args]     Python with `import cdsw` available (bin/cohort only)
               r [SCRIPT [args]]        R with launch.workers() and friends loaded (bin/cohort only)
               help                     this text
@@ -59,6 +65,10 @@ public final class Main {
                 case "resume" -> ResumeCommand.run(rest, out, err);
                 case "demo" -> DemoCommand.run(rest, out);
                 case "serve" -> ServeCommand.run(rest, out, err);
+                case "ps" -> SessionCommands.ps(rest, out, err);
+                case "logs" -> SessionCommands.logs(rest, out, err);
+                case "stop" -> SessionCommands.stop(rest, out, err);
+                case "attach" -> SessionCommands.attach(rest, err);
                 case "help", "-h", "--help" -> {
                     out.print(USAGE);
                     yield 0;

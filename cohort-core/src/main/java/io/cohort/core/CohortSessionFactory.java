@@ -16,4 +16,9 @@ public final class CohortSessionFactory implements SessionFactory {
     public Session resume(java.nio.file.Path sessionDirectory, SessionOptions options) {
         return new DefaultSession(options, Clock.systemUTC(), sessionDirectory);
     }
+
+    @Override
+    public Session attach(java.nio.file.Path connectionFile, java.io.PrintStream console) {
+        return io.cohort.core.remote.RemoteSession.attach(connectionFile, console);
+    }
 }
