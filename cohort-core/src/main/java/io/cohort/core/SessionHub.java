@@ -71,7 +71,7 @@ final class SessionHub implements Consumer<WorkerEvent>, AutoCloseable {
         String python = clientsDirectory.resolve("python").toString();
         String existing = env.get("PYTHONPATH");
         env.put("PYTHONPATH", existing == null || existing.isEmpty() ? python : python + ":" + existing);
-        env.put("COHORT_R_CLIENT", clientsDirectory.resolve("r").resolve("cohort.R").toString());
+        env.put("COHORT_R_CLIENT", clientsDirectory.resolve("r").resolve("R").resolve("cohort.R").toString());
     }
 
     /** Keeps the workers table current, and releases the leases of a worker that ended. */
