@@ -33,7 +33,6 @@ public final class WorkerJson {
         m.put("memory", w.memoryGb());
         m.put("nvidia_gpu", request == null ? w.gpus().size() : request.gpus());
         m.put("gpus", w.gpus());
-        m.put("env", request == null ? Map.of() : new java.util.TreeMap<>(request.env()));
         // The reference's address reads "unknown" until one is assigned.
         m.put("ip_address", w.ipAddress() == null ? "unknown" : w.ipAddress());
         m.put("app_url", w.appUrl() == null ? "" : w.appUrl());
@@ -46,10 +45,13 @@ public final class WorkerJson {
         m.put("reason", w.reason());
         m.put("session_id", w.sessionId());
         m.put("notes", w.notes());
+        // Last, as the only nested object: a shell script that splits the list at '{' (tr '{' '\n')
+        // still finds each worker's id and address on one line.
+        m.put("env", request == null ? Map.of() : new java.util.TreeMap<>(request.env()));
         return m;
     }
 
     private static String time(Instant t) {
-        return t == null ? null : t.toString();
+        return t == null ? null : t.truncatedTo(java.time.temporal.ChronoUnit.MILLIS).toString();
     }
 }
