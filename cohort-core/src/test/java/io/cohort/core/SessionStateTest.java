@@ -113,7 +113,8 @@ class SessionStateTest {
                 .containsEntry("ip_address", "10.0.0.1").containsEntry("app_url", session.get("w1").appUrl())
                 .containsEntry("cpu", 1.0).containsEntry("memory", 1.0).containsEntry("nvidia_gpu", 0)
                 .containsEntry("finished_at", null).containsEntry("exit_code", null);
-        assertThat((String) w1.get("running_at")).isEqualTo(session.get("w1").startedAt().toString());
+        assertThat((String) w1.get("running_at")).isEqualTo(session.get("w1").startedAt()
+                .truncatedTo(java.time.temporal.ChronoUnit.MILLIS).toString());
         assertThat(workers.get(1)).containsEntry("id", "w2").containsEntry("status", "starting");
 
         backend.sink("w1").exited(3, "boom");

@@ -25,6 +25,31 @@ class ReferenceExamplesTest extends PythonSessions {
     }
 
     @Test
+    void aSessionScriptWithShellLinesRunsAsInTheReferencesEngine() throws Exception {
+        // As public scripts for the reference are written: a '!' line first, worker code from an
+        // indented triple-quoted string, arguments for the script.
+        write("engine.py", """
+                !echo preparing in $CDSW_ENGINE_TYPE $CDSW_ENGINE_ID
+                import cdsw, os, sys
+
+                worker_code = '''
+                              import os
+                              engine_id = os.environ.get('CDSW_ENGINE_ID')
+                              print('executing inside worker: {}'.format(engine_id))
+                              '''
+                workers = cdsw.launch_workers(n=2, cpu=0.2, memory=0.25, code=worker_code)
+                assert cdsw.await_workers(workers)["failures"] == []
+                listing = !ls engine.py
+                print("args", sys.argv[1:], "listing", listing[0], "engine", os.environ["CDSW_ENGINE_ID"])
+                """);
+        PythonProcess p = start("-m", java.util.Map.of(), "cohort_run", "engine.py", "alpha", "beta");
+
+        assertThat(p.awaitExit(RUN_WITHIN)).as(p.describe()).isZero();
+        assertThat(p.out()).contains("preparing in console ", "[w1] executing inside worker: w1",
+                "[w2] executing inside worker: w2", "args ['alpha', 'beta'] listing engine.py engine ");
+    }
+
+    @Test
     void networkExampleWorkersConnectToTheMasterIpAndGetAReply() throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {

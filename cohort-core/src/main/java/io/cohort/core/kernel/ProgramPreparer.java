@@ -109,21 +109,31 @@ public final class ProgramPreparer {
                 // Nothing but '!cmd' lines: a shell script, with no need for IPython.
                 return shell(Program.shell(shell), null);
             }
-            if (PythonCode.hasShellOrMagicLines(code)) {
-                Path file = write(launchDir.resolve("main.ipy"), code + "\n");
-                check(List.of(python, "-c", PythonCode.IPYTHON_CHECK, file.toString()), "the Python code (with IPython's ! and % lines)");
-                return memory -> List.of(python, "-u", "-m", "IPython", "--quick", "--no-banner", "--colors=NoColor",
-                        "--HistoryManager.enabled=False", "--TerminalInteractiveShell.term_title=False", "--simple-prompt",
-                        file.toString());
-            }
             Path file = write(launchDir.resolve("main.py"), code + "\n");
-            check(List.of(python, "-c", PythonCode.CHECK, file.toString()),
-                    "the Python code");
-            return memory -> List.of(python, "-u", file.toString());
+            return checked(python, file, PythonCode.hasShellOrMagicLines(code), "the Python code");
         }
-        check(List.of(python, "-c", PythonCode.CHECK, script.toString()),
-                "the Python " + what(program));
-        return memory -> List.of(python, "-u", script.toString());
+        return checked(python, script, PythonCode.hasShellOrMagicLines(read(script)), "the Python " + what(program));
+    }
+
+    /**
+     * Checks a Python file, and the command that runs it: plain Python, or, with '!cmd' lines or
+     * %magics, the clients' cohort_run (IPython's transformer; on every worker's PYTHONPATH).
+     */
+    private static PreparedProgram checked(String python, Path file, boolean ipython, String what) {
+        if (ipython) {
+            check(List.of(python, "-c", PythonCode.IPYTHON_CHECK, file.toString()), what + " (with IPython's ! and % lines)");
+            return memory -> List.of(python, "-u", "-m", "cohort_run", file.toString());
+        }
+        check(List.of(python, "-c", PythonCode.CHECK, file.toString()), what);
+        return memory -> List.of(python, "-u", file.toString());
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return "";
+        }
     }
 
     private PreparedProgram r(Program program, Path script, Path launchDir) {
