@@ -81,8 +81,11 @@ final class DefaultSession implements Session {
         this.options = options;
         this.directory = resumeFrom == null ? options.home().resolve(id) : resumeFrom.toAbsolutePath();
         try {
-            Files.createDirectories(directory);
-        } catch (IOException e) {
+            // The user's alone (0700), with the files in it 0600: outputs, results and the token's file are private.
+            PrivateFiles.folder(directory);
+            // A backend's guard appends its log here (local); created first, so it is private too.
+            PrivateFiles.file(directory.resolve("guard.log"));
+        } catch (IOException | java.io.UncheckedIOException e) {
             throw new CohortException("cannot create the session directory " + directory + ": " + e.getMessage()
                     + ". Set -Dcohort.home to a writable folder", e);
         }
@@ -109,7 +112,7 @@ final class DefaultSession implements Session {
         events.subscribe(sessionEvents);
         hub.controlPlane.serveSession(this, sessionEvents, this::describe, WorkerEnvironment.engine(System.getenv(), id,
                 backend.masterAddress(), options.workingDirectory()));
-        hub.every(Duration.ofSeconds(1), this::publishQueueProgress);
+        hub.every(Duration.ofSeconds(1), "the queue progress of the event stream", this::publishQueueProgress);
         this.shutdownHook = new Thread(() -> close(HOOK_GRACE), "cohort-shutdown-" + id);
         Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
@@ -561,10 +564,11 @@ final class DefaultSession implements Session {
             end(Status.FAILED, null, reason);
         }
 
+        /** Only the end that makes the worker final gives its resources back, however many ends race. */
         private void end(Status status, Integer exitCode, String reason) {
-            Worker before = registry.get(workerId);
-            Worker after = registry.update(workerId, w -> WorkerChanges.ended(w, status, exitCode, reason, registry.clock().instant()));
-            if (!before.status().isFinal() && after.status().isFinal()) {
+            WorkerRegistry.Change change = registry.change(workerId,
+                    w -> WorkerChanges.ended(w, status, exitCode, reason, registry.clock().instant()));
+            if (change.ended()) {
                 admission.release(request.cpu(), request.memoryGb(), request.gpus());
             }
         }

@@ -50,18 +50,16 @@ final class SessionHub implements Consumer<WorkerEvent>, AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        timer.scheduleWithFixedDelay(queues::expireLeases, 250, 250, TimeUnit.MILLISECONDS);
+        every(java.time.Duration.ofMillis(250), "the lease timer (expiring leases)", queues::expireLeases);
     }
 
-    /** Runs a task every {@code period} on the session's timer until the session closes. */
-    void every(java.time.Duration period, Runnable task) {
-        timer.scheduleWithFixedDelay(() -> {
-            try {
-                task.run();
-            } catch (RuntimeException e) {
-                System.getLogger("io.cohort").log(System.Logger.Level.WARNING, "a periodic task of the session failed", e);
-            }
-        }, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
+    /**
+     * Runs a task every {@code period} on the session's timer until the session closes. A run that
+     * fails is reported ({@link Background}) and the task runs again at its next period.
+     */
+    void every(java.time.Duration period, String what, Runnable task) {
+        timer.scheduleWithFixedDelay(Background.reporting(what, task), period.toMillis(), period.toMillis(),
+                TimeUnit.MILLISECONDS);
     }
 
     /** The variables that let a worker reach the control plane and load the client libraries. */
@@ -105,13 +103,13 @@ final class SessionHub implements Consumer<WorkerEvent>, AutoCloseable {
         try {
             for (String file : clientFiles()) {
                 Path target = dir.resolve(file);
-                Files.createDirectories(target.getParent());
+                PrivateFiles.file(target);
                 try (InputStream in = SessionHub.class.getResourceAsStream("clients/" + file)) {
                     if (in == null) {
                         throw new IllegalStateException("the client library clients/" + file + " (listed in clients/MANIFEST)"
                                 + " is missing from cohort-core's jar; rebuild it with mvn package");
                     }
-                    Files.write(target, in.readAllBytes());
+                    Files.write(target, in.readAllBytes(), java.nio.file.StandardOpenOption.TRUNCATE_EXISTING);
                 }
             }
             return dir;
