@@ -48,6 +48,8 @@ public final class ControlPlane implements AutoCloseable {
         }
     }
 
+    private static final System.Logger LOG = System.getLogger("io.cohort");
+
     /** The longest a take may wait for an item before answering empty. */
     static final long MAX_WAIT_MS = 60_000;
     private final HttpServer server;
@@ -80,6 +82,8 @@ public final class ControlPlane implements AutoCloseable {
         threads.setDaemon(true);
         this.jetty = new Server(threads);
         jetty.setHandler(new org.eclipse.jetty.server.handler.ContextHandlerCollection());
+        // What Jetty refuses before a handler runs (a malformed URI or %-escape, a bad header) gets the JSON error too.
+        jetty.setErrorHandler(new JsonErrors());
         this.server = new JettyHttpServer(jetty, false);
         try {
             server.bind(new InetSocketAddress(bindAddress, 0), 1024);
@@ -111,26 +115,47 @@ public final class ControlPlane implements AutoCloseable {
 
     private void handle(HttpExchange exchange) {
         try (exchange) {
+            if (!authorized(exchange)) {
+                refuse(exchange);
+                return;
+            }
             try {
-                if (!authorized(exchange)) {
-                    throw new HttpError(401, "missing or wrong token: send the header 'Authorization: Bearer $COHORT_TOKEN'");
-                }
                 Request r = new Request(exchange, maxJsonBytes);
                 route(r);
             } catch (HttpError e) {
                 error(exchange, e.status, e.getMessage());
             } catch (IllegalArgumentException e) {
                 error(exchange, 400, e.getMessage());
+            } catch (QueueService.NoSuchItem e) {
+                error(exchange, 404, e.getMessage());
             } catch (CohortException e) {
                 error(exchange, 409, e.getMessage());
             } catch (IOException e) {
                 // The client went away; nothing to answer.
             } catch (RuntimeException e) {
-                error(exchange, 500, "the session failed to answer: " + e);
+                // The exception's text may hold paths, SQL or data: it goes to the session's log, not to the caller.
+                LOG.log(System.Logger.Level.ERROR, "cohort: the control plane failed to answer "
+                        + exchange.getRequestMethod() + " " + exchange.getRequestURI().getRawPath(), e);
+                error(exchange, 500, "the session failed to answer this request (an internal error, logged by the"
+                        + " session as io.cohort); try again, and report it if it persists");
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 error(exchange, 503, "the session is closing");
             }
+        }
+    }
+
+    /**
+     * 401 without reading a byte of the body, and the connection closed: a caller without the token
+     * cannot hold a thread by trickling a large body.
+     */
+    private static void refuse(HttpExchange exchange) {
+        try {
+            exchange.getResponseHeaders().set("Connection", "close");
+            json(exchange, 401, Json.write(Map.of("error",
+                    "missing or wrong token: send the header 'Authorization: Bearer $COHORT_TOKEN'")));
+        } catch (IOException e) {
+            // The client went away.
         }
     }
 
@@ -278,16 +303,19 @@ public final class ControlPlane implements AutoCloseable {
         String key = keyParameter != null ? keyParameter : String.join("/", p.subList(2, p.size()));
         switch (r.method) {
             case "PUT", "POST" -> {
-                String body = r.bodyText();
+                // Parsed from the bytes, as items are: a body that is not valid UTF-8 is refused, never patched with U+FFFD.
+                byte[] body = r.body();
+                JsonNode value;
                 try {
-                    Json.MAPPER.readTree(body);
+                    value = Json.MAPPER.readTree(body);
                 } catch (IOException e) {
-                    throw new HttpError(400, "a result must be a JSON value: " + e.getMessage().lines().findFirst().orElse(""));
+                    throw new HttpError(400, "a result must be a JSON value in UTF-8: "
+                            + e.getMessage().lines().findFirst().orElse(""));
                 }
-                if (body.isBlank()) {
+                if (value == null || value.isMissingNode()) {
                     throw new HttpError(400, "a result must be a JSON value; the body is empty");
                 }
-                results.put(key, Json.MAPPER.readTree(body).toString(), r.worker(), r.item());
+                results.put(key, value.toString(), r.worker(), r.item());
                 json(r.exchange, 200, "{}");
             }
             case "GET" -> json(r.exchange, 200, results.json(key)
@@ -417,6 +445,23 @@ public final class ControlPlane implements AutoCloseable {
             json(exchange, status, Json.write(Map.of("error", message == null ? "unknown error" : message)));
         } catch (IOException e) {
             // The client went away.
+        }
+    }
+
+    /** Jetty's own refusals (before any handler runs) as {"error": ...} rather than an HTML page. */
+    private static final class JsonErrors extends org.eclipse.jetty.server.handler.ErrorHandler {
+        @Override
+        protected void generateResponse(org.eclipse.jetty.server.Request request, org.eclipse.jetty.server.Response response,
+                                        int code, String message, Throwable cause, org.eclipse.jetty.util.Callback callback) {
+            String text = "the request is malformed (HTTP " + code + (message == null ? "" : ": " + message) + ")";
+            if (code == 400) {
+                text += "; check the URI's %-escapes (%XX with two hex digits, UTF-8 underneath) and the headers";
+            }
+            byte[] bytes = Json.write(Map.of("error", text)).getBytes(StandardCharsets.UTF_8);
+            response.setStatus(code);
+            response.getHeaders().put(org.eclipse.jetty.http.HttpHeader.CONTENT_TYPE, "application/json");
+            response.getHeaders().put(org.eclipse.jetty.http.HttpHeader.CONTENT_LENGTH, Long.toString(bytes.length));
+            response.write(true, java.nio.ByteBuffer.wrap(bytes), callback);
         }
     }
 

@@ -6,7 +6,6 @@ import io.cohort.core.Json;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,14 +28,47 @@ final class Request {
         List<String> out = new ArrayList<>();
         for (String s : rawPath.split("/")) {
             if (!s.isEmpty()) {
-                try {
-                    out.add(URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8));
-                } catch (IllegalArgumentException e) {
-                    throw new HttpError(400, "the path has a malformed %-escape: " + rawPath);
-                }
+                out.add(decode(s, false, "the path"));
             }
         }
         return out;
+    }
+
+    /**
+     * Decodes %-escapes (and '+' as a space in a query) into UTF-8 text, strictly: a malformed escape
+     * or bytes that are not UTF-8 are refused with 400, never turned into U+FFFD.
+     */
+    static String decode(String raw, boolean query, String where) {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(raw.length());
+        for (int i = 0; i < raw.length(); i++) {
+            char c = raw.charAt(i);
+            if (c == '%') {
+                int hi = i + 2 < raw.length() ? Character.digit(raw.charAt(i + 1), 16) : -1;
+                int lo = hi >= 0 ? Character.digit(raw.charAt(i + 2), 16) : -1;
+                if (lo < 0) {
+                    throw new HttpError(400, where + " has a malformed %-escape (use %XX with two hex digits): " + raw);
+                }
+                bytes.write(hi * 16 + lo);
+                i += 2;
+            } else if (c == '+' && query) {
+                bytes.write(' ');
+            } else {
+                int end = i + 1;
+                while (end < raw.length() && raw.charAt(end) != '%' && !(query && raw.charAt(end) == '+')) {
+                    end++;
+                }
+                byte[] b = raw.substring(i, end).getBytes(StandardCharsets.UTF_8);
+                bytes.write(b, 0, b.length);
+                i = end - 1;
+            }
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                    .decode(java.nio.ByteBuffer.wrap(bytes.toByteArray())).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new HttpError(400, where + " is not valid UTF-8 once its %-escapes are decoded: " + raw);
+        }
     }
 
     /** The worker named in X-Cohort-Worker, or "session-client" for callers that are not workers. */
@@ -73,7 +105,7 @@ final class Request {
             int eq = part.indexOf('=');
             String k = eq < 0 ? part : part.substring(0, eq);
             if (k.equals(name)) {
-                return eq < 0 ? "" : URLDecoder.decode(part.substring(eq + 1), StandardCharsets.UTF_8);
+                return eq < 0 ? "" : decode(part.substring(eq + 1), true, "query parameter " + name);
             }
         }
         return null;
@@ -87,7 +119,7 @@ final class Request {
             for (String part : q.split("&")) {
                 int eq = part.indexOf('=');
                 if ((eq < 0 ? part : part.substring(0, eq)).equals(name)) {
-                    out.add(eq < 0 ? "" : URLDecoder.decode(part.substring(eq + 1), StandardCharsets.UTF_8));
+                    out.add(eq < 0 ? "" : decode(part.substring(eq + 1), true, "query parameter " + name));
                 }
             }
         }

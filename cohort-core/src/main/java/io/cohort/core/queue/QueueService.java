@@ -211,8 +211,19 @@ public final class QueueService {
         return new Taken(items, done, leaseMillis);
     }
 
-    /** Marks items done; unknown or already finished ids are ignored, so an acknowledgement can be repeated. */
+    /** An item id the queue never had. */
+    public static final class NoSuchItem extends CohortException {
+        NoSuchItem(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Marks items done; already finished ids are ignored, so an acknowledgement can be repeated. An
+     * id the queue never had is refused ({@link NoSuchItem}) and nothing is acknowledged.
+     */
     public CompletableFuture<Void> ack(String name, String worker, List<Long> ids) {
+        requireKnown(name, notInMemory(name, ids));
         List<Long> done = new ArrayList<>();
         lock.lock();
         try {
@@ -258,13 +269,65 @@ public final class QueueService {
         });
     }
 
+    /** The ids neither ready nor leased: finished (done, dead) or never the queue's. */
+    private List<Long> notInMemory(String name, List<Long> ids) {
+        lock.lock();
+        try {
+            QueueState q = state(name);
+            List<Long> out = new ArrayList<>();
+            for (long id : ids) {
+                if (!q.leased.containsKey(id) && q.ready.stream().noneMatch(i -> i.id == id)) {
+                    out.add(id);
+                }
+            }
+            return out;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Refuses ids the queue never had. Asks the store only about ids not in memory (a repeated
+     * acknowledgement, or a mistake): an item is stored before any worker can see its id, and an id once
+     * known stays known, so the answer cannot go stale.
+     */
+    private void requireKnown(String name, List<Long> ids) {
+        if (ids.isEmpty()) {
+            return;
+        }
+        List<Long> unknown = store.read(c -> {
+            List<Long> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM items WHERE queue = ? AND id = ?")) {
+                for (long id : ids) {
+                    ps.setString(1, name);
+                    ps.setLong(2, id);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        if (!rs.next()) {
+                            out.add(id);
+                        }
+                    }
+                }
+            }
+            return out;
+        });
+        if (!unknown.isEmpty()) {
+            throw new NoSuchItem("queue '" + name + "' has no item " + (unknown.size() == 1 ? "with id " + unknown.get(0)
+                    : "with ids " + unknown) + "; ids are those a take returned");
+        }
+    }
+
     /** Waits until a change this service made is stored. */
     public void awaitStored(CompletableFuture<Void> change) {
         store.await(change);
     }
 
-    /** A worker reports that an item failed; it is tried again, or moves to the dead letters. */
+    /**
+     * A worker reports that an item failed; it is tried again, or moves to the dead letters. A report
+     * about an item the worker does not hold (any more) is ignored; one about an id the queue never
+     * had is refused ({@link NoSuchItem}).
+     */
     public void fail(String name, String worker, long id, String error) {
+        requireKnown(name, notInMemory(name, List.of(id)));
         CompletableFuture<Void> stored;
         lock.lock();
         try {
