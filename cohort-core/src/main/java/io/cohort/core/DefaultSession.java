@@ -222,7 +222,7 @@ final class DefaultSession implements Session {
 
     @Override
     public Worker get(Object workerOrId) {
-        return registry.get(idOf(workerOrId));
+        return registry.get(WorkerIds.idOf(workerOrId));
     }
 
     @Override
@@ -485,20 +485,9 @@ final class DefaultSession implements Session {
         if (workersOrIds == null || workersOrIds.isEmpty()) {
             return registry.all().stream().map(Worker::id).toList();
         }
-        List<String> wanted = workersOrIds.stream().map(DefaultSession::idOf).distinct().toList();
+        List<String> wanted = workersOrIds.stream().map(WorkerIds::idOf).distinct().toList();
         wanted.forEach(registry::get);
         return registry.all().stream().map(Worker::id).filter(wanted::contains).toList();
-    }
-
-    private static String idOf(Object workerOrId) {
-        if (workerOrId instanceof Worker w) {
-            return w.id();
-        }
-        if (workerOrId instanceof CharSequence s) {
-            return s.toString();
-        }
-        throw new IllegalArgumentException("workers are named by a Worker or its id (a string such as \"w1\"), got "
-                + (workerOrId == null ? "null" : workerOrId.getClass().getSimpleName() + " " + workerOrId));
     }
 
     private static String newId(String chosen) {

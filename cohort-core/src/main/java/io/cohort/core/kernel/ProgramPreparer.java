@@ -116,16 +116,18 @@ public final class ProgramPreparer {
     }
 
     /**
-     * Checks a Python file, and the command that runs it: plain Python, or, with '!cmd' lines or
-     * %magics, the clients' cohort_run (IPython's transformer; on every worker's PYTHONPATH).
+     * Checks a Python file (with IPython's transformer when it has '!cmd' lines or %magics), and runs
+     * it with the clients' cohort_run (on every worker's PYTHONPATH), as the reference's engines
+     * would: its '!' lines and magics work, and a refused connection to the session is tried again
+     * while the session is not listening yet (docs/python.md).
      */
     private static PreparedProgram checked(String python, Path file, boolean ipython, String what) {
         if (ipython) {
             check(List.of(python, "-c", PythonCode.IPYTHON_CHECK, file.toString()), what + " (with IPython's ! and % lines)");
-            return memory -> List.of(python, "-u", "-m", "cohort_run", file.toString());
+        } else {
+            check(List.of(python, "-c", PythonCode.CHECK, file.toString()), what);
         }
-        check(List.of(python, "-c", PythonCode.CHECK, file.toString()), what);
-        return memory -> List.of(python, "-u", file.toString());
+        return memory -> List.of(python, "-u", "-m", "cohort_run", file.toString());
     }
 
     private static String read(Path file) {
