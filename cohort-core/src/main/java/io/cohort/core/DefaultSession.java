@@ -77,7 +77,8 @@ final class DefaultSession implements Session {
             throw new CohortException(resumeFrom + " is not a session directory (it has no session.db); session"
                     + " directories are under " + options.home());
         }
-        this.id = resumeFrom == null ? newId(options.setting("sessionId", null)) : resumeFrom.getFileName().toString();
+        CoreSettings settings = CoreSettings.from(options);
+        this.id = resumeFrom == null ? newId(settings.sessionId()) : resumeFrom.getFileName().toString();
         this.options = options;
         this.directory = resumeFrom == null ? options.home().resolve(id) : resumeFrom.toAbsolutePath();
         try {
@@ -99,11 +100,10 @@ final class DefaultSession implements Session {
         AgentRegistry agents = new AgentRegistry(clock);
         this.backend = openBackend(options, agents);
         this.admission = new Admission(backend.capacity(), options.cpuOvercommit());
-        this.preparer = new ProgramPreparer(options);
+        this.preparer = new ProgramPreparer(options.workingDirectory(), settings);
         preparer.warmUp(directory.resolve("javac-warm-up"));
-        this.hub = new SessionHub(directory, backend.masterAddress(), agents, Durability.of(options.setting("durability", "commit")),
-                (long) Double.parseDouble(options.setting("maxRequestBytes", "16777216")),
-                (long) Double.parseDouble(options.setting("snapshotMaxBytes", "2147483648")), clock);
+        this.hub = new SessionHub(directory, backend.masterAddress(), agents, settings.durability(),
+                settings.maxRequestBytes(), settings.snapshotMaxBytes(), clock);
         if (resumeFrom != null) {
             restoreWorkers();
         }
@@ -492,10 +492,6 @@ final class DefaultSession implements Session {
 
     private static String newId(String chosen) {
         if (chosen != null) {
-            if (!chosen.matches("[A-Za-z0-9_-]{1,40}")) {
-                throw new IllegalArgumentException("the session id (setting sessionId, cohort serve --id) must be 1 to 40"
-                        + " letters, digits, '-' or '_', got '" + chosen + "'");
-            }
             return chosen;
         }
         String alphabet = "abcdefghijkmnpqrstuvwxyz23456789";
