@@ -12,29 +12,15 @@ import io.cohort.Program;
 import io.cohort.Session;
 import io.cohort.Status;
 import io.cohort.Worker;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(LocalSessions.class)
 class LifecycleTest {
-    @TempDir
-    Path home;
     Fixtures.Console console = new Fixtures.Console();
     Session session;
-
-    @BeforeEach
-    void open() {
-        session = Fixtures.open(home, console);
-    }
-
-    @AfterEach
-    void close() {
-        session.close();
-    }
 
     @Test
     void javaWorkersRunTheirCodeAndSucceed() {

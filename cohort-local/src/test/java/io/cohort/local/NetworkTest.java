@@ -14,32 +14,18 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** What a worker sees of the network: the session's address, its own, and the reference's variables. */
+@ExtendWith(LocalSessions.class)
 class NetworkTest {
-    @TempDir
-    Path home;
     Fixtures.Console console = new Fixtures.Console();
     Session session;
-
-    @BeforeEach
-    void open() {
-        session = Fixtures.open(home, console);
-    }
-
-    @AfterEach
-    void close() {
-        session.close();
-    }
 
     @Test
     void workersGetTheReferencesVariablesTheirOwnAddressAndTheUsersEnv() {

@@ -15,33 +15,19 @@ import io.cohort.Snapshot;
 import io.cohort.Status;
 import io.cohort.WorkQueue;
 import io.cohort.Worker;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Real workers in every language drain queues, store results and snapshots, and fail items. */
+@ExtendWith(LocalSessions.class)
 class QueueWorkersTest {
-    @TempDir
-    Path home;
     Fixtures.Console console = new Fixtures.Console();
     Session session;
-
-    @BeforeEach
-    void open() {
-        session = Fixtures.open(home, console);
-    }
-
-    @AfterEach
-    void close() {
-        session.close();
-    }
 
     private WorkQueue filled(String name, int n) {
         WorkQueue q = session.queue(name);

@@ -39,7 +39,7 @@ class ResourcesTest {
         assertThatThrownBy(() -> LaunchRequest.builder().build()).hasMessageContaining("needs a script or code");
         assertThatThrownBy(() -> new Program(Kernel.PYTHON3, "a.py", "print(1)")).hasMessageContaining("got both");
         assertThatThrownBy(() -> new Program(Kernel.PYTHON3, null, null)).hasMessageContaining("got neither");
-        assertThatThrownBy(() -> LaunchRequest.builder().env("A=B", "x")).hasMessageContaining("contain no '='");
+        assertThatThrownBy(() -> LaunchRequest.builder().env("A=B", "x")).hasMessageContaining("is not a variable name");
     }
 
     @Test

@@ -14,36 +14,22 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The session API over HTTP (docs/session-api.md), against a real session and real workers: it is
  * the same session the Java API drives, so what one face does the other sees.
  */
+@ExtendWith(LocalSessions.class)
 class SessionApiTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    @TempDir
-    Path home;
     Fixtures.Console console = new Fixtures.Console();
     Session session;
     HttpClient http = HttpClient.newHttpClient();
-
-    @BeforeEach
-    void open() {
-        session = Fixtures.open(home, console);
-    }
-
-    @AfterEach
-    void close() {
-        session.close();
-    }
 
     @Test
     void aLaunchOverHttpIsALaunchOfTheSessionWithTheReferencesFields() throws Exception {

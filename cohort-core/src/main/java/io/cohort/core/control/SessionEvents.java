@@ -38,6 +38,8 @@ public final class SessionEvents implements Consumer<WorkerEvent> {
 
     private final ArrayDeque<Event> kept = new ArrayDeque<>();
     private final Map<String, Long> lines = new HashMap<>();
+    /** Workers whose end has been published: a wait for their output ends. */
+    private final java.util.Set<String> ended = new java.util.HashSet<>();
     private final Map<String, String> queues = new HashMap<>();
     private final Function<Worker, Map<String, Object>> describe;
     private long lastId;
@@ -65,6 +67,9 @@ public final class SessionEvents implements Consumer<WorkerEvent> {
         } else if (event instanceof WorkerEvent.Changed c) {
             String data = Json.write(describe.apply(c.worker()));
             synchronized (this) {
+                if (c.worker().status().isFinal()) {
+                    ended.add(c.worker().id());
+                }
                 append("worker", c.worker().id(), data);
             }
         }
@@ -97,13 +102,13 @@ public final class SessionEvents implements Consumer<WorkerEvent> {
     }
 
     /**
-     * Waits up to {@code waitMillis} until the worker has more than {@code offset} lines, or
-     * {@code done} says it has ended, or the session closed.
+     * Waits up to {@code waitMillis} until the worker has more than {@code offset} lines, or has
+     * ended, or the session closed. It looks only at what this stream has seen: it never calls into
+     * the session, whose registry publishes to this stream while holding its own lock.
      */
-    public synchronized void awaitLines(String workerId, long offset, long waitMillis, java.util.function.BooleanSupplier done)
-            throws InterruptedException {
+    public synchronized void awaitLines(String workerId, long offset, long waitMillis) throws InterruptedException {
         long deadline = System.currentTimeMillis() + waitMillis;
-        while (lines(workerId) <= offset && !closed && !done.getAsBoolean()) {
+        while (lines(workerId) <= offset && !closed && !ended.contains(workerId)) {
             long left = deadline - System.currentTimeMillis();
             if (left <= 0) {
                 return;

@@ -190,7 +190,7 @@ final class SessionRoutes {
         long offset = queryLong(r, "offset", 0, Long.MAX_VALUE);
         long wait = queryLong(r, "wait_ms", 0, MAX_OUTPUT_WAIT_MS);
         if (wait > 0) {
-            s.events().awaitLines(id, offset, wait, () -> s.session().get(id).status().isFinal());
+            s.events().awaitLines(id, offset, wait);
         }
         boolean ended = s.session().get(id).status().isFinal();
         List<OutputLine> all = s.session().output(id);
