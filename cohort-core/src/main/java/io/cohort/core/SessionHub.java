@@ -14,7 +14,6 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.PreparedStatement;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +29,8 @@ import java.util.function.Consumer;
  */
 final class SessionHub implements Consumer<WorkerEvent>, AutoCloseable {
     final Store store;
+    /** The launches and workers tables. */
+    final SessionJournal journal;
     final QueueService queues;
     final ResultStore results;
     final SnapshotStore snapshots;
@@ -40,7 +41,8 @@ final class SessionHub implements Consumer<WorkerEvent>, AutoCloseable {
     SessionHub(Path directory, String bindAddress, AgentRegistry agents, Durability durability, long maxJsonBytes,
                long maxSnapshotBytes, Clock clock) {
         this.store = Store.open(directory.resolve("session.db"), durability);
-        this.queues = new QueueService(store, clock);
+        this.journal = new SessionJournal(store);
+        this.queues = new QueueService(new io.cohort.core.queue.SqliteQueueJournal(store), clock);
         this.results = new ResultStore(store, clock);
         this.snapshots = new SnapshotStore(store, directory.resolve("snapshots"), clock);
         this.controlPlane = new ControlPlane(bindAddress, queues, results, snapshots, agents, maxJsonBytes, maxSnapshotBytes);
@@ -83,19 +85,7 @@ final class SessionHub implements Consumer<WorkerEvent>, AutoCloseable {
             queues.releaseWorker(w.id(), w.status() == Status.FAILED,
                     "worker " + w.id() + " " + w.status().label() + (w.reason() == null ? "" : ": " + w.reason()));
         }
-        store.write(tx -> {
-            PreparedStatement ps = tx.statement("UPDATE workers SET status = ?, exit_code = ?, reason = ?, ip = ?, pid = ?,"
-                    + " started_at = ?, finished_at = ? WHERE id = ?");
-            ps.setString(1, w.status().name());
-            Store.setLong(ps, 2, w.exitCode() == null ? null : w.exitCode().longValue());
-            ps.setString(3, w.reason());
-            ps.setString(4, w.ipAddress());
-            Store.setLong(ps, 5, w.pid());
-            Store.setLong(ps, 6, w.startedAt() == null ? null : w.startedAt().toEpochMilli());
-            Store.setLong(ps, 7, w.finishedAt() == null ? null : w.finishedAt().toEpochMilli());
-            ps.setString(8, w.id());
-            ps.executeUpdate();
-        });
+        journal.changed(w);
     }
 
     /** Writes out the client libraries listed in clients/MANIFEST (shipped inside this jar). */

@@ -111,6 +111,56 @@ final class Request {
         return null;
     }
 
+    /** Refuses the request (405) unless it uses {@code wanted}. */
+    void expect(String wanted) {
+        if (!method.equals(wanted)) {
+            throw new HttpError(405, exchange.getRequestURI().getPath() + " takes " + wanted + ", got " + method);
+        }
+    }
+
+    /** Answers {@code value} as JSON (written by Jackson; a {@code RawValue} goes as it is). */
+    void answer(int status, Object value) throws IOException {
+        byte[] bytes = Json.write(value).getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        exchange.sendResponseHeaders(status, bytes.length);
+        try (java.io.OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    /** A whole number field of a JSON body, within [min, max]; required when {@code fallback < min}. */
+    static long longField(JsonNode body, String field, long fallback, long min, long max) {
+        JsonNode n = body.get(field);
+        if (n == null || n.isNull()) {
+            if (fallback < min) {
+                throw new HttpError(400, "\"" + field + "\" is required");
+            }
+            return fallback;
+        }
+        if (!n.isIntegralNumber() || n.asLong() < min || n.asLong() > max) {
+            throw new HttpError(400, "\"" + field + "\" must be a whole number from " + min + " to " + max + ", got " + n);
+        }
+        return n.asLong();
+    }
+
+    /** A list of item ids (numbers); absent or null is an empty list. */
+    static List<Long> ids(JsonNode node, String field) {
+        List<Long> ids = new ArrayList<>();
+        if (node == null || node.isNull()) {
+            return ids;
+        }
+        if (!node.isArray()) {
+            throw new HttpError(400, "\"" + field + "\" must be a list of item ids");
+        }
+        for (JsonNode n : node) {
+            if (!n.canConvertToLong() || !n.isIntegralNumber()) {
+                throw new HttpError(400, "\"" + field + "\" must be a list of item ids (numbers), got " + n);
+            }
+            ids.add(n.asLong());
+        }
+        return ids;
+    }
+
     /** Every value of a repeated query parameter, in order. */
     List<String> queries(String name) {
         List<String> out = new ArrayList<>();

@@ -73,7 +73,7 @@ class ControlPlaneTest {
     void open() {
         MutableClock clock = new MutableClock();
         store = Store.open(dir.resolve("session.db"), Durability.COMMIT);
-        queues = new QueueService(store, clock);
+        queues = new QueueService(new io.cohort.core.queue.SqliteQueueJournal(store), clock);
         results = new ResultStore(store, clock);
         snapshots = new SnapshotStore(store, dir.resolve("snapshots"), clock);
         agents = new AgentRegistry(clock);
