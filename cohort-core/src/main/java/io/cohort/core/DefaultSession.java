@@ -174,9 +174,8 @@ final class DefaultSession implements Session {
                 ids.add(workerId);
                 requests.put(workerId, request);
                 outputLog.create(workerId);
-                registry.add(new Worker(workerId, id, Status.SCHEDULING, request.program().kernel(),
-                        request.program().describe(), request.cpu(), request.memoryGb(), List.of(), null, null, null,
-                        registry.clock().instant(), null, null, null, null, List.of()));
+                registry.add(Worker.scheduling(workerId, id, request.program().kernel(), request.program().describe(),
+                        request.cpu(), request.memoryGb(), registry.clock().instant()));
             }
             for (int i = 0; i < ids.size(); i++) {
                 start(ids.get(i), i, request, program);
@@ -378,8 +377,9 @@ final class DefaultSession implements Session {
                 reason = INTERRUPTED;
                 interruptedPerLaunch.merge(w.launch(), 1, Integer::sum);
             }
-            registry.add(new Worker(w.id(), id, status, r.program().kernel(), r.program().describe(), r.cpu(), r.memoryGb(),
-                    List.of(), w.ip(), null, w.pid(), w.createdAt(), w.startedAt(), w.finishedAt(), w.exitCode(), reason, List.of()));
+            registry.add(Worker.scheduling(w.id(), id, r.program().kernel(), r.program().describe(), r.cpu(), r.memoryGb(),
+                    w.createdAt()).withEnd(status, w.exitCode(), reason, w.finishedAt())
+                    .withHistory(w.ip(), w.pid(), w.startedAt(), w.finishedAt()));
             workerCount = Math.max(workerCount, Integer.parseInt(w.id().substring(1)));
         }
         hub.journal.interrupted(INTERRUPTED);
