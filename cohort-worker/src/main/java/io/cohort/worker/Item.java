@@ -1,5 +1,7 @@
 package io.cohort.worker;
 
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.util.Map;
 
 /**
@@ -11,7 +13,7 @@ import java.util.Map;
  */
 public record Item(long id, int attempt, String json) {
 
-    /** The value: Map, List, String, Long, Double, Boolean or null. */
+    /** The value: Map, List, String, Long (BigInteger beyond a long), Double, Boolean or null; see {@link Json}. */
     public Object value() {
         return Json.parse(json);
     }
@@ -36,19 +38,50 @@ public record Item(long id, int attempt, String json) {
     }
 
     public double getDouble(String field) {
-        return ((Number) get(field)).doubleValue();
+        return number(field).doubleValue();
     }
 
+    /** An integer field; refused when it is not a whole number or lies beyond a long. */
     public long getLong(String field) {
-        return ((Number) get(field)).longValue();
+        Number n = number(field);
+        try {
+            if (n instanceof BigInteger b) {
+                return b.longValueExact();
+            }
+            if (n instanceof Double || n instanceof BigDecimal) {
+                return new BigDecimal(n.toString()).longValueExact();
+            }
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("field '" + field + "' of item " + id + " is " + n
+                    + ", not an integer within a long; use getNumber", e);
+        }
+        return n.longValue();
     }
 
+    /** An integer field; refused when it is not a whole number or lies beyond an int. */
     public int getInt(String field) {
-        return (int) getLong(field);
+        long v = getLong(field);
+        if (v != (int) v) {
+            throw new IllegalArgumentException("field '" + field + "' of item " + id + " is " + v + ", beyond an int; use getLong");
+        }
+        return (int) v;
+    }
+
+    /** A number field as it was read: Long, BigInteger, Double or BigDecimal. */
+    public Number getNumber(String field) {
+        return number(field);
     }
 
     public String getString(String field) {
         Object v = get(field);
         return v == null ? null : v.toString();
+    }
+
+    private Number number(String field) {
+        Object v = get(field);
+        if (!(v instanceof Number n)) {
+            throw new IllegalArgumentException("field '" + field + "' of item " + id + " is not a number: " + Json.write(v));
+        }
+        return n;
     }
 }

@@ -2,6 +2,8 @@ package io.cohort.worker;
 
 import java.lang.reflect.Array;
 import java.lang.reflect.RecordComponent;
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -9,11 +11,17 @@ import java.util.Map;
 
 /**
  * A small JSON reader and writer, so the worker library needs nothing beyond the JDK. Reads into
- * Map, List, String, Long or Double, Boolean and null; writes those, arrays, and records.
+ * Map (in the text's order), List, String, Boolean, null and numbers: Long, or BigInteger for an
+ * integer beyond a long (the session accepts any integer); Double, or BigDecimal for a number beyond
+ * a double's range. Writes those, any Number, arrays, and records. Errors name the character
+ * position (from 0) where the text went wrong.
  */
 public final class Json {
+    /** Deeper nesting is refused rather than overflowing the stack. */
+    static final int MAX_DEPTH = 1000;
     private final String s;
     private int i;
+    private int depth;
 
     private Json(String s) {
         this.s = s;
@@ -101,7 +109,10 @@ public final class Json {
                 case '\r' -> out.append("\\r");
                 case '\t' -> out.append("\\t");
                 default -> {
-                    if (c < 0x20) {
+                    boolean pair = Character.isHighSurrogate(c) && k + 1 < str.length() && Character.isLowSurrogate(str.charAt(k + 1))
+                            || Character.isLowSurrogate(c) && k > 0 && Character.isHighSurrogate(str.charAt(k - 1));
+                    if (c < 0x20 || Character.isSurrogate(c) && !pair) {
+                        // Control characters, and a lone surrogate (which UTF-8 cannot carry), as escapes.
                         out.append(String.format("\\u%04x", (int) c));
                     } else {
                         out.append(c);
@@ -128,12 +139,20 @@ public final class Json {
         }
     }
 
+    private void enter() {
+        if (++depth > MAX_DEPTH) {
+            throw error("nested deeper than " + MAX_DEPTH + " arrays and objects");
+        }
+    }
+
     private Map<String, Object> object() {
+        enter();
         Map<String, Object> m = new LinkedHashMap<>();
         i++;
         space();
         if (peek('}')) {
             i++;
+            depth--;
             return m;
         }
         while (true) {
@@ -151,17 +170,20 @@ public final class Json {
                 i++;
             } else {
                 expect('}');
+                depth--;
                 return m;
             }
         }
     }
 
     private List<Object> array() {
+        enter();
         List<Object> l = new ArrayList<>();
         i++;
         space();
         if (peek(']')) {
             i++;
+            depth--;
             return l;
         }
         while (true) {
@@ -172,68 +194,125 @@ public final class Json {
                 i++;
             } else {
                 expect(']');
+                depth--;
                 return l;
             }
         }
     }
 
     private String string() {
+        int start = i;
         i++;
         StringBuilder b = new StringBuilder();
         while (i < s.length()) {
-            char c = s.charAt(i++);
+            char c = s.charAt(i);
             if (c == '"') {
+                i++;
                 return b.toString();
             }
-            if (c == '\\') {
-                if (i >= s.length()) {
-                    break;
-                }
-                char e = s.charAt(i++);
-                switch (e) {
-                    case 'n' -> b.append('\n');
-                    case 't' -> b.append('\t');
-                    case 'r' -> b.append('\r');
-                    case 'b' -> b.append('\b');
-                    case 'f' -> b.append('\f');
-                    case 'u' -> {
-                        if (i + 4 > s.length()) {
+            if (c < 0x20) {
+                throw error("a control character (U+" + String.format("%04X", (int) c) + ") must be escaped in a string");
+            }
+            i++;
+            if (c != '\\') {
+                b.append(c);
+                continue;
+            }
+            if (i >= s.length()) {
+                break;
+            }
+            char e = s.charAt(i);
+            switch (e) {
+                case '"', '\\', '/' -> b.append(e);
+                case 'n' -> b.append('\n');
+                case 't' -> b.append('\t');
+                case 'r' -> b.append('\r');
+                case 'b' -> b.append('\b');
+                case 'f' -> b.append('\f');
+                case 'u' -> {
+                    // \\uXXXX is one UTF-16 unit; a pair of them (a surrogate pair) makes one character beyond U+FFFF.
+                    int code = 0;
+                    for (int k = 1; k <= 4; k++) {
+                        int digit = i + k < s.length() ? Character.digit(s.charAt(i + k), 16) : -1;
+                        if (digit < 0) {
+                            i--;
                             throw error("a \\u escape needs four hex digits");
                         }
-                        b.append((char) Integer.parseInt(s.substring(i, i + 4), 16));
-                        i += 4;
+                        code = code * 16 + digit;
                     }
-                    default -> b.append(e);
+                    b.append((char) code);
+                    i += 4;
                 }
-            } else {
-                b.append(c);
+                default -> {
+                    i--;
+                    throw error("'\\" + e + "' is not an escape (use \\\", \\\\, \\/, \\b, \\f, \\n, \\r, \\t or \\uXXXX)");
+                }
             }
+            i++;
         }
+        i = start;
         throw error("a string was not closed");
     }
 
+    /**
+     * A number as JSON writes it: an integer becomes a Long, or a BigInteger beyond a long's range; a
+     * number with a fraction or an exponent becomes a Double, or a BigDecimal beyond a double's range.
+     */
     private Object number() {
         int start = i;
-        while (i < s.length() && "+-0123456789.eE".indexOf(s.charAt(i)) >= 0) {
+        if (peek('-')) {
             i++;
         }
-        String n = s.substring(start, i);
-        if (n.isEmpty()) {
-            throw error("unexpected character '" + s.charAt(i) + "'");
+        if (peek('0')) {
+            i++;
+        } else if (digits() == 0) {
+            i = start;
+            throw error(i < s.length() ? "unexpected character '" + s.charAt(i) + "'" : "a value was expected");
         }
-        try {
-            if (n.contains(".") || n.contains("e") || n.contains("E")) {
-                return Double.parseDouble(n);
+        boolean integer = true;
+        if (peek('.')) {
+            integer = false;
+            i++;
+            if (digits() == 0) {
+                throw error("a digit was expected after the decimal point");
             }
-            return Long.parseLong(n);
-        } catch (NumberFormatException e) {
-            throw error("not a number: " + n);
         }
+        if (peek('e') || peek('E')) {
+            integer = false;
+            i++;
+            if (peek('+') || peek('-')) {
+                i++;
+            }
+            if (digits() == 0) {
+                throw error("a digit was expected in the exponent");
+            }
+        }
+        String n = s.substring(start, i);
+        if (integer) {
+            if (n.length() < 19) {
+                return Long.parseLong(n);
+            }
+            BigInteger big = new BigInteger(n);
+            return big.bitLength() < 64 ? (Object) big.longValue() : big;
+        }
+        double d = Double.parseDouble(n);
+        if (Double.isInfinite(d) || d == 0 && new BigDecimal(n).signum() != 0) {
+            return new BigDecimal(n);
+        }
+        return d;
+    }
+
+    private int digits() {
+        int from = i;
+        while (i < s.length() && s.charAt(i) >= '0' && s.charAt(i) <= '9') {
+            i++;
+        }
+        return i - from;
     }
 
     private Object literal(String word, Object value) {
         if (!s.startsWith(word, i)) {
-            throw error("unexpected text");
+            throw error("unexpected text (" + word + "?)");
         }
         i += word.length();
         return value;
@@ -245,13 +324,14 @@ public final class Json {
 
     private void expect(char c) {
         if (!peek(c)) {
-            throw error("'" + c + "' was expected");
+            throw error("'" + c + "' was expected" + (i < s.length() ? ", not '" + s.charAt(i) + "'" : " before the end"));
         }
         i++;
     }
 
+    /** JSON's white space: space, tab, line feed, carriage return. */
     private void space() {
-        while (i < s.length() && Character.isWhitespace(s.charAt(i))) {
+        while (i < s.length() && (s.charAt(i) == ' ' || s.charAt(i) == '\t' || s.charAt(i) == '\n' || s.charAt(i) == '\r')) {
             i++;
         }
     }

@@ -50,7 +50,8 @@ public final class WorkItems implements Iterable<Item> {
     public boolean putUnique(String key, Object value) {
         String r = client.callJson("POST", path + "/items", "{\"items\":[" + Json.write(value) + "],\"keys\":["
                 + Json.write(key) + "]}", null, 60_000);
-        return r.contains("\"added\":1");
+        Object added = ((Map<?, ?>) Json.parse(r)).get("added");
+        return added instanceof Number n && n.intValue() == 1;
     }
 
     /** Marks an item failed with an error; it is retried, or dead-lettered after too many attempts. */
