@@ -22,7 +22,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /**
- * Workers as local process trees: each in its own process session and cgroup, with its own
+ * Workers as local process trees: each in its own process session and cgroup (or, without
+ * writable cgroups, its own pid namespace), with its own
  * loopback address and its own GPUs, watched by the session's orphan guard.
  */
 final class LocalBackend implements Backend {
@@ -31,6 +32,7 @@ final class LocalBackend implements Backend {
     private final String guardId;
     private final String masterAddress;
     private final Cgroups cgroups;
+    private final PidNamespaces namespaces;
     private final Gpus gpus;
     private final LoopbackAddresses addresses = new LoopbackAddresses();
     private final Guard guard;
@@ -42,7 +44,9 @@ final class LocalBackend implements Backend {
         // each run marks its processes and names its cgroups with an id of its own.
         this.guardId = sessionId + "-" + java.util.HexFormat.of().toHexDigits(new java.security.SecureRandom().nextInt());
         this.masterAddress = options.setting("local.masterIp", "127.0.0.1");
+        String pidNamespace = PidNamespaces.mode(options.setting(PidNamespaces.SETTING, "auto"));
         this.cgroups = Cgroups.detect(guardId, options.setting("local.cgroups", "auto"));
+        this.namespaces = PidNamespaces.detect(pidNamespace, cgroups.holdsTrees());
         this.gpus = Gpus.discover(options.setting("local.nvidiaSmi", "nvidia-smi"), System.getenv("CUDA_VISIBLE_DEVICES"));
         this.guard = Guard.start(sessionDirectory, guardId, options.stopGrace(), cgroups.sessionDirectories());
         this.timers = Executors.newScheduledThreadPool(1, r -> {
@@ -102,7 +106,7 @@ final class LocalBackend implements Backend {
         sink.placed(ip, gpuIndices, notes(spec));
         WorkerSpec placed = new WorkerSpec(spec.sessionId(), spec.workerId(), spec.command(), env,
                 spec.workingDirectory(), spec.cpu(), spec.memoryBytes(), spec.gpus());
-        LocalWorker worker = new LocalWorker(placed, sink, slot, guard, timers, () -> {
+        LocalWorker worker = new LocalWorker(placed, sink, slot, namespaces.prefix(), guard, timers, () -> {
             running.remove(spec.workerId());
             gpus.give(gpuIndices);
         });
@@ -120,6 +124,9 @@ final class LocalBackend implements Backend {
         String cores = String.format(java.util.Locale.ROOT, "%.2f", spec.cpu());
         notes.add(cgroups.enforcesCpu() ? "cpu limited to " + cores + " cores by " + cgroups.name() + " quota"
                 : "cpu not limited: no writable cgroup cpu controller; " + cores + " cores are only reserved");
+        if (namespaces.note() != null) {
+            notes.add(namespaces.note());
+        }
         return notes;
     }
 
