@@ -51,7 +51,8 @@ final class PidNamespaces {
             return new PidNamespaces(List.of(), unheld(SETTING + "=off"));
         }
         String failure = "unshare not tried";
-        for (List<String> candidate : CANDIDATES) {
+        // Only root may make a pid namespace without a user namespace: others skip that probe.
+        for (List<String> candidate : isRoot() ? CANDIDATES : CANDIDATES.subList(1, CANDIDATES.size())) {
             failure = probe(candidate);
             if (failure == null) {
                 boolean user = candidate.contains("--user");
@@ -113,6 +114,20 @@ final class PidNamespaces {
             Thread.currentThread().interrupt();
             return "interrupted";
         }
+    }
+
+    /** Whether this JVM's effective uid is 0 (the second number of /proc/self/status's Uid: line). */
+    private static boolean isRoot() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+                if (line.startsWith("Uid:")) {
+                    return line.substring(4).trim().split("\\s+")[1].equals("0");
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // Unknown: try every candidate.
+        }
+        return true;
     }
 
     private static List<String> prepend(List<String> head, List<String> tail) {
