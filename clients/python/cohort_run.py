@@ -1,18 +1,28 @@
-"""Runs a Python script as the reference's engines do: ``!cmd`` lines and ``%magics`` work.
+"""Runs a Python script as the reference's engines do.
 
-    python3 -m cohort_run SCRIPT [ARGS...]      (what ``cohort python SCRIPT`` and ``cohort-python`` run)
+    python3 -m cohort_run SCRIPT [ARGS...]      (what ``cohort python SCRIPT``, ``cohort-python`` and
+                                                 every python3 worker run)
 
-Scripts written for the reference run in its IPython-like engine, so they may start with
-``!pip3 install -r requirements.txt`` or call ``!bash start.sh``. A script with such lines is turned
-into Python by IPython's own input transformer and run with ``get_ipython()`` available; any other
-script runs exactly as ``python3 SCRIPT`` would (``runpy``). Without IPython, a script with such
-lines stops at once with the fix (install IPython: Debian ``python3-ipython``, else ``pip install
-ipython``). The script sees ``__name__ == "__main__"``, its own ``__file__`` and ``sys.argv``.
+- ``!cmd`` lines and ``%magics`` work. Scripts written for the reference run in its IPython-like
+  engine, so they may start with ``!pip3 install -r requirements.txt`` or call ``!bash start.sh``.
+  A script with such lines is turned into Python by IPython's own input transformer and run with
+  ``get_ipython()`` available; any other script runs as ``python3 SCRIPT`` would. Without IPython, a
+  script with such lines stops at once with the fix (Debian ``python3-ipython``, else ``pip install
+  ipython``).
+- In a worker, a connection to the session's address that is refused is tried again, for up to
+  ``COHORT_MASTER_CONNECT_RETRY_SECONDS`` (default 10; 0 turns it off). In the reference a worker
+  starts seconds after its launch, so its documented network example, whose session listens only
+  after ``launch_workers()`` returns, always finds the port open; cohort's workers start within
+  milliseconds, and would find it closed.
+- In a session, the reference's ``CDSW_*`` variables are set before the first line runs.
+
+The script sees ``__name__ == "__main__"``, its own ``__file__``, ``sys.argv`` and its directory on
+``sys.path``; tracebacks show its frames only.
 """
 import os
 import re
-import runpy
 import sys
+import traceback
 
 _SHELL_OR_MAGIC = re.compile(r"^[ \t]*[!%]", re.MULTILINE)
 
@@ -22,28 +32,34 @@ def needs_ipython(source):
     return _SHELL_OR_MAGIC.search(source) is not None
 
 
-def run(path, argv):
-    with open(path, encoding="utf-8") as f:
-        source = f.read()
-    sys.argv = [path] + list(argv)
-    # The session is an engine from the script's first line on: its CDSW_* variables are set (the
-    # session itself starts at the first workers call).
-    import cohort_workers  # noqa: F401
-    sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
-    if not needs_ipython(source):
-        runpy.run_path(path, run_name="__main__")
-        return
+def _retry_refused_connects_to_the_session():
+    master = os.environ.get("CDSW_MASTER_IP")
     try:
-        from IPython.core.inputtransformer2 import TransformerManager
-        from IPython.core.interactiveshell import InteractiveShell
-    except ImportError:
-        _with_debians_python(path, argv)
-        sys.exit("%s has !shell lines or %%magics, which run in IPython, and %s cannot import IPython: install it "
-                 "(Debian: apt-get install python3-ipython; else pip install ipython)" % (path, sys.executable))
-    shell = InteractiveShell.instance()
-    code = compile(TransformerManager().transform_cell(source), path, "exec")
-    namespace = {"__name__": "__main__", "__file__": path, "__builtins__": __builtins__, "get_ipython": lambda: shell}
-    exec(code, namespace)
+        seconds = float(os.environ.get("COHORT_MASTER_CONNECT_RETRY_SECONDS") or 10)
+    except ValueError:
+        seconds = 10
+    if not master or seconds <= 0:
+        return
+    import socket
+    import time
+    connect = socket.socket.connect
+
+    def connect_when_listening(self, address):
+        # Only blocking TCP connects to the session's own address; everything else as it was.
+        if not (isinstance(address, tuple) and address and address[0] == master and self.gettimeout() != 0.0):
+            return connect(self, address)
+        deadline = time.monotonic() + seconds
+        delay = 0.02
+        while True:
+            try:
+                return connect(self, address)
+            except ConnectionRefusedError:
+                if time.monotonic() + delay > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+
+    socket.socket.connect = connect_when_listening
 
 
 def _with_debians_python(path, argv):
@@ -62,6 +78,46 @@ def _with_debians_python(path, argv):
     sys.stderr.flush()
     os.environ["COHORT_RUN_NO_FALLBACK"] = "1"
     os.execv(debian, [debian, "-u", "-m", "cohort_run", path] + list(argv))
+
+
+def _compile(path, source, argv):
+    namespace = {"__name__": "__main__", "__file__": path, "__builtins__": __builtins__}
+    if not needs_ipython(source):
+        return compile(source, path, "exec"), namespace
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+        from IPython.core.interactiveshell import InteractiveShell
+    except ImportError:
+        if "COHORT_WORKER_ID" not in os.environ:
+            _with_debians_python(path, argv)
+        sys.exit("%s has !shell lines or %%magics, which run in IPython, and %s cannot import IPython: install it "
+                 "(Debian: apt-get install python3-ipython; else pip install ipython)" % (path, sys.executable))
+    shell = InteractiveShell.instance()
+    namespace["get_ipython"] = lambda: shell
+    return compile(TransformerManager().transform_cell(source), path, "exec"), namespace
+
+
+def run(path, argv):
+    with open(path, "rb") as f:
+        source = f.read().decode("utf-8")
+    if "COHORT_WORKER_ID" in os.environ:
+        _retry_refused_connects_to_the_session()
+    else:
+        import cohort_workers  # noqa: F401  (the session's CDSW_* variables, from the first line on)
+    code, namespace = _compile(path, source, argv)
+    sys.argv = [path] + list(argv)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
+    try:
+        exec(code, namespace)
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except BaseException as e:
+        # As python3 SCRIPT would print it: the script's frames, not this runner's.
+        tb = e.__traceback__
+        while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+            tb = tb.tb_next
+        traceback.print_exception(type(e), e, tb)
+        sys.exit(1)
 
 
 def main():

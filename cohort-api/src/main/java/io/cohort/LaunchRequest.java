@@ -10,6 +10,24 @@ import java.util.Objects;
  * names the argument and the accepted range.
  */
 public record LaunchRequest(int n, double cpu, double memoryGb, int gpus, Program program, Map<String, String> env) {
+    /**
+     * The least CPU a worker may ask for: 0.01 cores. A CFS quota cannot be below 1 ms per period,
+     * and cohort's quota period is 100 ms, so anything smaller could not be enforced as asked.
+     */
+    public static final double MIN_CPU = 0.01;
+    /** The least memory a worker may ask for: 16 MB (0.015625 GB); no interpreter starts in less. */
+    public static final double MIN_MEMORY_GB = 16.0 / 1024;
+    /**
+     * The most bytes one {@code NAME=value} of env may take: Linux refuses a single string of
+     * {@code exec}'s environment over 32 pages (MAX_ARG_STRLEN, 128 KiB, its NUL included) with E2BIG.
+     */
+    public static final int MAX_ENV_ENTRY_BYTES = 128 * 1024 - 1;
+    /**
+     * The most bytes all of env may take together (each {@code NAME=value} and its NUL): 1 MiB, half
+     * of what Linux allows for a whole command line and environment with the usual 8 MiB stack limit
+     * (ARG_MAX = a quarter of it), leaving the other half for the session's own variables and the command.
+     */
+    public static final int MAX_ENV_BYTES = 1 << 20;
 
     public LaunchRequest {
         checkN(n);
@@ -47,13 +65,13 @@ public record LaunchRequest(int n, double cpu, double memoryGb, int gpus, Progra
             return this;
         }
 
-        /** CPU cores per worker: more than 0; fractions allowed (0.2). */
+        /** CPU cores per worker: at least {@link #MIN_CPU} (0.01); fractions allowed (0.2). */
         public Builder cpu(double cpu) {
             this.cpu = checkCpu(cpu);
             return this;
         }
 
-        /** Gigabytes of memory per worker: more than 0; fractions allowed (0.5). */
+        /** Gigabytes of memory per worker: at least {@link #MIN_MEMORY_GB} (16 MB); fractions allowed (0.5). */
         public Builder memoryGb(double memoryGb) {
             this.memoryGb = checkMemory(memoryGb);
             return this;
@@ -89,7 +107,9 @@ public record LaunchRequest(int n, double cpu, double memoryGb, int gpus, Progra
 
         /** An extra environment variable for every worker of this launch. */
         public Builder env(String name, String value) {
-            checkEnv(Map.of(Objects.requireNonNull(name, "env name"), Objects.requireNonNull(value, "env value of " + name)));
+            Map<String, String> more = new LinkedHashMap<>(env);
+            more.put(Objects.requireNonNull(name, "env name"), Objects.requireNonNull(value, "env value of " + name));
+            checkEnv(more);
             env.put(name, value);
             return this;
         }
@@ -118,12 +138,20 @@ public record LaunchRequest(int n, double cpu, double memoryGb, int gpus, Progra
         if (!(cpu > 0) || Double.isInfinite(cpu)) {
             throw new IllegalArgumentException("cpu (cores per worker) must be more than 0 (fractions such as 0.2 are fine), got " + cpu);
         }
+        if (cpu < MIN_CPU) {
+            throw new IllegalArgumentException("cpu (cores per worker) must be at least " + MIN_CPU + " (the smallest CPU quota"
+                    + " that can be enforced: 1 ms per 100 ms period), got " + cpu + "; ask for " + MIN_CPU + " or more");
+        }
         return cpu;
     }
 
     private static double checkMemory(double memoryGb) {
         if (!(memoryGb > 0) || Double.isInfinite(memoryGb)) {
             throw new IllegalArgumentException("memory (GB per worker) must be more than 0 (fractions such as 0.5 are fine), got " + memoryGb);
+        }
+        if (memoryGb < MIN_MEMORY_GB) {
+            throw new IllegalArgumentException("memory (GB per worker) must be at least " + MIN_MEMORY_GB + " (16 MB: no program"
+                    + " starts in less), got " + memoryGb + "; ask for 0.1 (about 100 MB) or more for a small script");
         }
         return memoryGb;
     }
@@ -136,14 +164,64 @@ public record LaunchRequest(int n, double cpu, double memoryGb, int gpus, Progra
     }
 
     private static Map<String, String> checkEnv(Map<String, String> env) {
-        env.forEach((name, value) -> {
-            if (name == null || name.isEmpty() || name.contains("=") || name.indexOf('\0') >= 0) {
-                throw new IllegalArgumentException("env names must be non-empty and contain no '=' or NUL, got '" + name + "'");
+        long total = 0;
+        for (Map.Entry<String, String> e : env.entrySet()) {
+            String name = e.getKey();
+            String value = e.getValue();
+            if (name == null || !isName(name)) {
+                throw new IllegalArgumentException("env name '" + name + "' is not a variable name: use letters, digits and '_',"
+                        + " not starting with a digit (such as MY_SETTING)");
             }
             if (value == null || value.indexOf('\0') >= 0) {
                 throw new IllegalArgumentException("env value of " + name + " must be a string without NUL");
             }
-        });
+            long bytes = utf8Length(name) + 1 + utf8Length(value);
+            if (bytes > MAX_ENV_ENTRY_BYTES) {
+                throw new IllegalArgumentException("env " + name + " is " + bytes + " bytes as NAME=value; exec takes at most "
+                        + MAX_ENV_ENTRY_BYTES + " (Linux's MAX_ARG_STRLEN): pass large data in a file or a queue instead");
+            }
+            total += bytes + 1;
+        }
+        if (total > MAX_ENV_BYTES) {
+            throw new IllegalArgumentException("env is " + total + " bytes in all (NAME=value and a NUL each); a launch may add at"
+                    + " most " + MAX_ENV_BYTES + " (1 MiB, so exec stays within Linux's ARG_MAX): pass large data in a file or a"
+                    + " queue instead");
+        }
         return env;
+    }
+
+    private static boolean isName(String name) {
+        if (name.isEmpty() || !(isLetter(name.charAt(0)) || name.charAt(0) == '_')) {
+            return false;
+        }
+        for (int i = 1; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (!(isLetter(c) || c == '_' || (c >= '0' && c <= '9'))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isLetter(char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+    }
+
+    private static long utf8Length(String s) {
+        long n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                n += 1;
+            } else if (c < 0x800) {
+                n += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                n += 4;
+                i++;
+            } else {
+                n += 3;
+            }
+        }
+        return n;
     }
 }

@@ -20,9 +20,11 @@ import java.util.Objects;
  * @param cpuOvercommit    how many times the machine's cores may be handed out (default 1)
  * @param stopGrace        how long a stopped worker gets to exit before it is killed (default 5 s)
  * @param settings         backend settings, e.g. "local.cgroups" = "off"; keys without the "cohort." prefix
+ * @param fileSettings     the config file's settings, read once when the options were built (empty when there is none)
  */
 public record SessionOptions(Path home, Path workingDirectory, String backend, PrintStream console,
-                             double cpuOvercommit, Duration stopGrace, Map<String, String> settings) {
+                             double cpuOvercommit, Duration stopGrace, Map<String, String> settings,
+                             Map<String, String> fileSettings) {
 
     public SessionOptions {
         Objects.requireNonNull(home, "home");
@@ -30,13 +32,14 @@ public record SessionOptions(Path home, Path workingDirectory, String backend, P
         Objects.requireNonNull(backend, "backend");
         Objects.requireNonNull(stopGrace, "stopGrace");
         settings = Map.copyOf(settings);
+        fileSettings = Map.copyOf(fileSettings);
     }
 
     /** A backend setting, from the builder, then -Dcohort.KEY, then COHORT_KEY (dots as underscores), then the config file. */
     public String setting(String key, String fallback) {
         String v = settings.get(key);
         if (v == null) {
-            v = configured(key);
+            v = configured(key, fileSettings);
         }
         return v == null ? fallback : v;
     }
@@ -45,15 +48,26 @@ public record SessionOptions(Path home, Path workingDirectory, String backend, P
         return new Builder();
     }
 
+    /** A setting from -Dcohort.KEY, COHORT_KEY or the config file (read now), or null. */
     static String configured(String key) {
+        return configured(key, fileSettings(configFile()));
+    }
+
+    private static String configured(String key, Map<String, String> file) {
         String v = System.getProperty("cohort." + key);
         if (v == null) {
             v = System.getenv("COHORT_" + key.toUpperCase(java.util.Locale.ROOT).replace('.', '_'));
         }
         if (v == null) {
-            v = configFile().getProperty(key);
+            v = file.get(key);
         }
         return v == null || v.isBlank() ? null : v.trim();
+    }
+
+    private static Map<String, String> fileSettings(java.util.Properties p) {
+        Map<String, String> m = new LinkedHashMap<>();
+        p.stringPropertyNames().forEach(k -> m.put(k, p.getProperty(k)));
+        return m;
     }
 
     /** The config file's settings; none when it does not exist. A file that cannot be read is an error. */
@@ -130,21 +144,26 @@ public record SessionOptions(Path home, Path workingDirectory, String backend, P
             return this;
         }
 
+        /** The options; the config file is read here, once, and later lookups use what was read. */
         public SessionOptions build() {
-            Path h = home != null ? home : pathOr("home", Path.of(System.getProperty("user.home"), ".cohort", "sessions"));
+            Map<String, String> file = fileSettings(configFile());
+            Path h = home != null ? home : pathOr(file, "home", Path.of(System.getProperty("user.home"), ".cohort", "sessions"));
             Path wd = workingDirectory != null ? workingDirectory : Path.of("").toAbsolutePath();
-            String b = backend != null ? backend : orDefault(configured("backend"), "local");
-            PrintStream c = consoleSet ? console : ("off".equals(configured("console")) ? null : System.out);
-            double oc = cpuOvercommit != null ? cpuOvercommit : parse("cpuOvercommit", 1.0);
-            Duration g = stopGrace != null ? stopGrace : Duration.ofMillis((long) (parse("stopGraceSeconds", 5.0) * 1000));
+            String b = backend != null ? backend : orDefault(configured("backend", file), "local");
+            PrintStream c = consoleSet ? console : ("off".equals(configured("console", file)) ? null : System.out);
+            double oc = cpuOvercommit != null ? cpuOvercommit : parse(file, "cpuOvercommit", 1.0);
+            Duration g = stopGrace != null ? stopGrace : Duration.ofMillis((long) (parse(file, "stopGraceSeconds", 5.0) * 1000));
             if (oc < 1) {
                 throw new IllegalArgumentException("cohort.cpuOvercommit must be at least 1, got " + oc);
             }
-            return new SessionOptions(h.toAbsolutePath(), wd.toAbsolutePath(), b, c, oc, g, settings);
+            if (g.isNegative()) {
+                throw new IllegalArgumentException("cohort.stopGraceSeconds must be zero or more, got " + g.toMillis() / 1000.0);
+            }
+            return new SessionOptions(h.toAbsolutePath(), wd.toAbsolutePath(), b, c, oc, g, settings, file);
         }
 
-        private static Path pathOr(String key, Path fallback) {
-            String v = configured(key);
+        private static Path pathOr(Map<String, String> file, String key, Path fallback) {
+            String v = configured(key, file);
             return v == null ? fallback : Path.of(v);
         }
 
@@ -152,8 +171,8 @@ public record SessionOptions(Path home, Path workingDirectory, String backend, P
             return v == null ? fallback : v;
         }
 
-        private static double parse(String key, double fallback) {
-            String v = configured(key);
+        private static double parse(Map<String, String> file, String key, double fallback) {
+            String v = configured(key, file);
             if (v == null) {
                 return fallback;
             }

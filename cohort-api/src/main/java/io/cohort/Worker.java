@@ -36,6 +36,43 @@ public record Worker(String id, String sessionId, Status status, Kernel kernel, 
         notes = List.copyOf(notes);
     }
 
+    /** A worker just accepted by its session: scheduling, not yet placed. */
+    public static Worker scheduling(String id, String sessionId, Kernel kernel, String runs, double cpu, double memoryGb,
+                                    Instant createdAt) {
+        return new Worker(id, sessionId, Status.SCHEDULING, kernel, runs, cpu, memoryGb, List.of(), null, null, null,
+                createdAt, null, null, null, null, List.of());
+    }
+
+    /** This worker with another status and reason. */
+    public Worker withStatus(Status status, String reason) {
+        return new Worker(id, sessionId, status, kernel, runs, cpu, memoryGb, gpus, ipAddress, appUrl, pid, createdAt,
+                startedAt, finishedAt, exitCode, reason, notes);
+    }
+
+    /** This worker placed by its backend: its address, the URL of its app, the GPUs it holds, how its limits are enforced. */
+    public Worker withPlacement(Status status, String ipAddress, String appUrl, List<Integer> gpus, List<String> notes) {
+        return new Worker(id, sessionId, status, kernel, runs, cpu, memoryGb, gpus, ipAddress, appUrl, pid, createdAt,
+                startedAt, finishedAt, exitCode, null, notes);
+    }
+
+    /** This worker running: its program's pid and when it started. */
+    public Worker withStart(long pid, Instant startedAt) {
+        return new Worker(id, sessionId, Status.RUNNING, kernel, runs, cpu, memoryGb, gpus, ipAddress, appUrl, pid, createdAt,
+                startedAt, null, null, null, notes);
+    }
+
+    /** This worker ended: how, with which exit code (or null), why (or null), and when. */
+    public Worker withEnd(Status status, Integer exitCode, String reason, Instant finishedAt) {
+        return new Worker(id, sessionId, status, kernel, runs, cpu, memoryGb, gpus, ipAddress, appUrl, pid, createdAt,
+                startedAt, finishedAt, exitCode, reason, notes);
+    }
+
+    /** This worker as a resumed session restores it: its address, pid and times as stored. */
+    public Worker withHistory(String ipAddress, Long pid, Instant startedAt, Instant finishedAt) {
+        return new Worker(id, sessionId, status, kernel, runs, cpu, memoryGb, gpus, ipAddress, appUrl, pid, createdAt,
+                startedAt, finishedAt, exitCode, reason, notes);
+    }
+
     /** How long it ran: start to finish, start to now while running, or zero before it starts. */
     public Duration duration() {
         if (startedAt == null) {

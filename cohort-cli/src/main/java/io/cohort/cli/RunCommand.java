@@ -17,6 +17,14 @@ final class RunCommand {
     private RunCommand() {
     }
 
+    /** Refused before anything starts: a negative timeout would otherwise be found only after the workers ran. */
+    private static Duration timeout(double seconds) {
+        if (!(seconds >= 0) || Double.isInfinite(seconds)) {
+            throw new Main.UsageException("--timeout takes seconds: 0 (no limit) or more, got " + seconds);
+        }
+        return Duration.ofMillis(Math.round(seconds * 1000));
+    }
+
     static int run(List<String> args, PrintStream out, PrintStream err) {
         LaunchRequest.Builder request = LaunchRequest.builder();
         String kernel = null;
@@ -35,7 +43,7 @@ final class RunCommand {
                     case "--kernel" -> kernel = value(it, a);
                     case "--script" -> script = value(it, a);
                     case "--code" -> code = value(it, a);
-                    case "--timeout" -> timeout = Duration.ofMillis(Math.round(Double.parseDouble(value(it, a)) * 1000));
+                    case "--timeout" -> timeout = timeout(Double.parseDouble(value(it, a)));
                     case "--env" -> {
                         String kv = value(it, a);
                         int eq = kv.indexOf('=');

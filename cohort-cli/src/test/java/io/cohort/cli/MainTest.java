@@ -50,6 +50,16 @@ class MainTest {
     }
 
     @Test
+    void aNegativeTimeoutIsRefusedBeforeAnyWorkerStarts() {
+        int code = run("run", "--cpu", "0.2", "--memory", "0.2", "--timeout", "-1", "--", "echo", "ran");
+
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--timeout takes seconds: 0 (no limit) or more, got -1.0");
+        assertThat(out.toString(StandardCharsets.UTF_8)).doesNotContain("ran");
+        assertThat(home.toFile().list()).isEmpty();
+    }
+
+    @Test
     void runStopsWorkersThatOutliveTheTimeout() {
         int code = run("run", "--cpu", "0.2", "--memory", "0.2", "--timeout", "0.5", "--", "sleep", "300");
 

@@ -26,13 +26,10 @@ import io.cohort.core.kernel.ProgramPreparer;
 import io.cohort.core.output.ConsolePrinter;
 import io.cohort.core.output.OutputLog;
 import io.cohort.core.queue.SessionQueue;
-import io.cohort.core.store.Durability;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Instant;
 import java.time.Clock;
 import java.time.Duration;
@@ -77,12 +74,16 @@ final class DefaultSession implements Session {
             throw new CohortException(resumeFrom + " is not a session directory (it has no session.db); session"
                     + " directories are under " + options.home());
         }
-        this.id = resumeFrom == null ? newId(options.setting("sessionId", null)) : resumeFrom.getFileName().toString();
+        CoreSettings settings = CoreSettings.from(options);
+        this.id = resumeFrom == null ? newId(settings.sessionId()) : resumeFrom.getFileName().toString();
         this.options = options;
         this.directory = resumeFrom == null ? options.home().resolve(id) : resumeFrom.toAbsolutePath();
         try {
-            Files.createDirectories(directory);
-        } catch (IOException e) {
+            // The user's alone (0700), with the files in it 0600: outputs, results and the token's file are private.
+            PrivateFiles.folder(directory);
+            // A backend's guard appends its log here (local); created first, so it is private too.
+            PrivateFiles.file(directory.resolve("guard.log"));
+        } catch (IOException | java.io.UncheckedIOException e) {
             throw new CohortException("cannot create the session directory " + directory + ": " + e.getMessage()
                     + ". Set -Dcohort.home to a writable folder", e);
         }
@@ -96,11 +97,10 @@ final class DefaultSession implements Session {
         AgentRegistry agents = new AgentRegistry(clock);
         this.backend = openBackend(options, agents);
         this.admission = new Admission(backend.capacity(), options.cpuOvercommit());
-        this.preparer = new ProgramPreparer(options);
+        this.preparer = new ProgramPreparer(options.workingDirectory(), settings);
         preparer.warmUp(directory.resolve("javac-warm-up"));
-        this.hub = new SessionHub(directory, backend.masterAddress(), agents, Durability.of(options.setting("durability", "commit")),
-                (long) Double.parseDouble(options.setting("maxRequestBytes", "16777216")),
-                (long) Double.parseDouble(options.setting("snapshotMaxBytes", "2147483648")), clock);
+        this.hub = new SessionHub(directory, backend.masterAddress(), agents, settings.durability(),
+                settings.maxRequestBytes(), settings.snapshotMaxBytes(), clock);
         if (resumeFrom != null) {
             restoreWorkers();
         }
@@ -109,7 +109,7 @@ final class DefaultSession implements Session {
         events.subscribe(sessionEvents);
         hub.controlPlane.serveSession(this, sessionEvents, this::describe, WorkerEnvironment.engine(System.getenv(), id,
                 backend.masterAddress(), options.workingDirectory()));
-        hub.every(Duration.ofSeconds(1), this::publishQueueProgress);
+        hub.every(Duration.ofSeconds(1), "the queue progress of the event stream", this::publishQueueProgress);
         this.shutdownHook = new Thread(() -> close(HOOK_GRACE), "cohort-shutdown-" + id);
         Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
@@ -169,26 +169,13 @@ final class DefaultSession implements Session {
             }
             workerCount += request.n();
             long now = registry.clock().millis();
-            hub.store.write(tx -> {
-                PreparedStatement ps = tx.statement("INSERT INTO launches(id, request) VALUES (?, ?)");
-                ps.setInt(1, launch);
-                ps.setString(2, requestJson);
-                ps.executeUpdate();
-                PreparedStatement w = tx.statement("INSERT INTO workers(id, launch, status, created_at) VALUES (?, ?, 'SCHEDULING', ?)");
-                for (String workerId : newIds) {
-                    w.setString(1, workerId);
-                    w.setInt(2, launch);
-                    w.setLong(3, now);
-                    w.executeUpdate();
-                }
-            });
+            hub.journal.launched(launch, requestJson, newIds, now);
             for (String workerId : newIds) {
                 ids.add(workerId);
                 requests.put(workerId, request);
                 outputLog.create(workerId);
-                registry.add(new Worker(workerId, id, Status.SCHEDULING, request.program().kernel(),
-                        request.program().describe(), request.cpu(), request.memoryGb(), List.of(), null, null, null,
-                        registry.clock().instant(), null, null, null, null, List.of()));
+                registry.add(Worker.scheduling(workerId, id, request.program().kernel(), request.program().describe(),
+                        request.cpu(), request.memoryGb(), registry.clock().instant()));
             }
             for (int i = 0; i < ids.size(); i++) {
                 start(ids.get(i), i, request, program);
@@ -219,7 +206,7 @@ final class DefaultSession implements Session {
 
     @Override
     public Worker get(Object workerOrId) {
-        return registry.get(idOf(workerOrId));
+        return registry.get(WorkerIds.idOf(workerOrId));
     }
 
     @Override
@@ -363,17 +350,15 @@ final class DefaultSession implements Session {
 
     /** Every launch of this session (before a resume too), in order. */
     List<LaunchRequest> launches() {
-        return hub.store.read(c -> {
-            List<LaunchRequest> out = new ArrayList<>();
-            try (var st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT request FROM launches ORDER BY id")) {
-                while (rs.next()) {
-                    out.add(Json.MAPPER.readValue(rs.getString(1), LaunchRequest.class));
-                }
+        List<LaunchRequest> out = new ArrayList<>();
+        for (String json : hub.journal.launches()) {
+            try {
+                out.add(Json.MAPPER.readValue(json, LaunchRequest.class));
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 throw new CohortException("a stored launch cannot be read back: " + e.getOriginalMessage(), e);
             }
-            return out;
-        });
+        }
+        return out;
     }
 
     /**
@@ -383,45 +368,24 @@ final class DefaultSession implements Session {
     private void restoreWorkers() {
         List<LaunchRequest> requests = launches();
         launches = requests.size();
-        hub.store.read(c -> {
-            try (var st = c.createStatement(); ResultSet rs = st.executeQuery(
-                    "SELECT id, launch, status, exit_code, reason, ip, pid, created_at, started_at, finished_at FROM workers"
-                            + " ORDER BY CAST(substr(id, 2) AS INTEGER)")) {
-                while (rs.next()) {
-                    LaunchRequest r = requests.get(rs.getInt(2) - 1);
-                    Status status = Status.valueOf(rs.getString(3));
-                    String reason = rs.getString(5);
-                    if (!status.isFinal()) {
-                        status = Status.STOPPED;
-                        reason = INTERRUPTED;
-                        interruptedPerLaunch.merge(rs.getInt(2), 1, Integer::sum);
-                    }
-                    long exit = rs.getLong(4);
-                    Integer exitCode = rs.wasNull() ? null : (int) exit;
-                    long pid = rs.getLong(7);
-                    Long pidOrNull = rs.wasNull() ? null : pid;
-                    registry.add(new Worker(rs.getString(1), id, status, r.program().kernel(), r.program().describe(),
-                            r.cpu(), r.memoryGb(), List.of(), rs.getString(6), null, pidOrNull, instant(rs, 8),
-                            instant(rs, 9), instant(rs, 10), exitCode, reason, List.of()));
-                    workerCount = Math.max(workerCount, Integer.parseInt(rs.getString(1).substring(1)));
-                }
+        for (SessionJournal.StoredWorker w : hub.journal.workers()) {
+            LaunchRequest r = requests.get(w.launch() - 1);
+            Status status = w.status();
+            String reason = w.reason();
+            if (!status.isFinal()) {
+                status = Status.STOPPED;
+                reason = INTERRUPTED;
+                interruptedPerLaunch.merge(w.launch(), 1, Integer::sum);
             }
-            return null;
-        });
-        hub.store.writeAndWait(tx -> {
-            PreparedStatement ps = tx.statement("UPDATE workers SET status = 'STOPPED', reason = ? WHERE status NOT IN"
-                    + " ('SUCCEEDED', 'FAILED', 'STOPPED')");
-            ps.setString(1, INTERRUPTED);
-            ps.executeUpdate();
-        });
+            registry.add(Worker.scheduling(w.id(), id, r.program().kernel(), r.program().describe(), r.cpu(), r.memoryGb(),
+                    w.createdAt()).withEnd(status, w.exitCode(), reason, w.finishedAt())
+                    .withHistory(w.ip(), w.pid(), w.startedAt(), w.finishedAt()));
+            workerCount = Math.max(workerCount, Integer.parseInt(w.id().substring(1)));
+        }
+        hub.journal.interrupted(INTERRUPTED);
     }
 
     static final String INTERRUPTED = "interrupted: its session ended while it ran";
-
-    private static Instant instant(ResultSet rs, int column) throws java.sql.SQLException {
-        long v = rs.getLong(column);
-        return rs.wasNull() ? null : Instant.ofEpochMilli(v);
-    }
 
     @Override
     public List<OutputLine> output(Object workerOrId) {
@@ -482,28 +446,13 @@ final class DefaultSession implements Session {
         if (workersOrIds == null || workersOrIds.isEmpty()) {
             return registry.all().stream().map(Worker::id).toList();
         }
-        List<String> wanted = workersOrIds.stream().map(DefaultSession::idOf).distinct().toList();
+        List<String> wanted = workersOrIds.stream().map(WorkerIds::idOf).distinct().toList();
         wanted.forEach(registry::get);
         return registry.all().stream().map(Worker::id).filter(wanted::contains).toList();
     }
 
-    private static String idOf(Object workerOrId) {
-        if (workerOrId instanceof Worker w) {
-            return w.id();
-        }
-        if (workerOrId instanceof CharSequence s) {
-            return s.toString();
-        }
-        throw new IllegalArgumentException("workers are named by a Worker or its id (a string such as \"w1\"), got "
-                + (workerOrId == null ? "null" : workerOrId.getClass().getSimpleName() + " " + workerOrId));
-    }
-
     private static String newId(String chosen) {
         if (chosen != null) {
-            if (!chosen.matches("[A-Za-z0-9_-]{1,40}")) {
-                throw new IllegalArgumentException("the session id (setting sessionId, cohort serve --id) must be 1 to 40"
-                        + " letters, digits, '-' or '_', got '" + chosen + "'");
-            }
             return chosen;
         }
         String alphabet = "abcdefghijkmnpqrstuvwxyz23456789";
@@ -561,10 +510,11 @@ final class DefaultSession implements Session {
             end(Status.FAILED, null, reason);
         }
 
+        /** Only the end that makes the worker final gives its resources back, however many ends race. */
         private void end(Status status, Integer exitCode, String reason) {
-            Worker before = registry.get(workerId);
-            Worker after = registry.update(workerId, w -> WorkerChanges.ended(w, status, exitCode, reason, registry.clock().instant()));
-            if (!before.status().isFinal() && after.status().isFinal()) {
+            WorkerRegistry.Change change = registry.change(workerId,
+                    w -> WorkerChanges.ended(w, status, exitCode, reason, registry.clock().instant()));
+            if (change.ended()) {
                 admission.release(request.cpu(), request.memoryGb(), request.gpus());
             }
         }

@@ -14,7 +14,6 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.PreparedStatement;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +29,8 @@ import java.util.function.Consumer;
  */
 final class SessionHub implements Consumer<WorkerEvent>, AutoCloseable {
     final Store store;
+    /** The launches and workers tables. */
+    final SessionJournal journal;
     final QueueService queues;
     final ResultStore results;
     final SnapshotStore snapshots;
@@ -40,7 +41,8 @@ final class SessionHub implements Consumer<WorkerEvent>, AutoCloseable {
     SessionHub(Path directory, String bindAddress, AgentRegistry agents, Durability durability, long maxJsonBytes,
                long maxSnapshotBytes, Clock clock) {
         this.store = Store.open(directory.resolve("session.db"), durability);
-        this.queues = new QueueService(store, clock);
+        this.journal = new SessionJournal(store);
+        this.queues = new QueueService(new io.cohort.core.queue.SqliteQueueJournal(store), clock);
         this.results = new ResultStore(store, clock);
         this.snapshots = new SnapshotStore(store, directory.resolve("snapshots"), clock);
         this.controlPlane = new ControlPlane(bindAddress, queues, results, snapshots, agents, maxJsonBytes, maxSnapshotBytes);
@@ -50,18 +52,16 @@ final class SessionHub implements Consumer<WorkerEvent>, AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        timer.scheduleWithFixedDelay(queues::expireLeases, 250, 250, TimeUnit.MILLISECONDS);
+        every(java.time.Duration.ofMillis(250), "the lease timer (expiring leases)", queues::expireLeases);
     }
 
-    /** Runs a task every {@code period} on the session's timer until the session closes. */
-    void every(java.time.Duration period, Runnable task) {
-        timer.scheduleWithFixedDelay(() -> {
-            try {
-                task.run();
-            } catch (RuntimeException e) {
-                System.getLogger("io.cohort").log(System.Logger.Level.WARNING, "a periodic task of the session failed", e);
-            }
-        }, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
+    /**
+     * Runs a task every {@code period} on the session's timer until the session closes. A run that
+     * fails is reported ({@link Background}) and the task runs again at its next period.
+     */
+    void every(java.time.Duration period, String what, Runnable task) {
+        timer.scheduleWithFixedDelay(Background.reporting(what, task), period.toMillis(), period.toMillis(),
+                TimeUnit.MILLISECONDS);
     }
 
     /** The variables that let a worker reach the control plane and load the client libraries. */
@@ -85,19 +85,7 @@ final class SessionHub implements Consumer<WorkerEvent>, AutoCloseable {
             queues.releaseWorker(w.id(), w.status() == Status.FAILED,
                     "worker " + w.id() + " " + w.status().label() + (w.reason() == null ? "" : ": " + w.reason()));
         }
-        store.write(tx -> {
-            PreparedStatement ps = tx.statement("UPDATE workers SET status = ?, exit_code = ?, reason = ?, ip = ?, pid = ?,"
-                    + " started_at = ?, finished_at = ? WHERE id = ?");
-            ps.setString(1, w.status().name());
-            Store.setLong(ps, 2, w.exitCode() == null ? null : w.exitCode().longValue());
-            ps.setString(3, w.reason());
-            ps.setString(4, w.ipAddress());
-            Store.setLong(ps, 5, w.pid());
-            Store.setLong(ps, 6, w.startedAt() == null ? null : w.startedAt().toEpochMilli());
-            Store.setLong(ps, 7, w.finishedAt() == null ? null : w.finishedAt().toEpochMilli());
-            ps.setString(8, w.id());
-            ps.executeUpdate();
-        });
+        journal.changed(w);
     }
 
     /** Writes out the client libraries listed in clients/MANIFEST (shipped inside this jar). */
@@ -105,13 +93,13 @@ final class SessionHub implements Consumer<WorkerEvent>, AutoCloseable {
         try {
             for (String file : clientFiles()) {
                 Path target = dir.resolve(file);
-                Files.createDirectories(target.getParent());
+                PrivateFiles.file(target);
                 try (InputStream in = SessionHub.class.getResourceAsStream("clients/" + file)) {
                     if (in == null) {
                         throw new IllegalStateException("the client library clients/" + file + " (listed in clients/MANIFEST)"
                                 + " is missing from cohort-core's jar; rebuild it with mvn package");
                     }
-                    Files.write(target, in.readAllBytes());
+                    Files.write(target, in.readAllBytes(), java.nio.file.StandardOpenOption.TRUNCATE_EXISTING);
                 }
             }
             return dir;

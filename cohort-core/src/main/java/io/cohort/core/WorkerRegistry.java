@@ -52,23 +52,39 @@ public final class WorkerRegistry {
      * never moves back; such updates are ignored. Returns the description after the update.
      */
     public Worker update(String id, UnaryOperator<Worker> change) {
+        return change(id, change).after();
+    }
+
+    /**
+     * What one update did: the description before and after it, taken under the registry's lock, so
+     * that of several updates racing to end a worker exactly one sees {@link #ended()}.
+     */
+    public record Change(Worker before, Worker after) {
+        /** True when this update ended the worker (it was not final before, and is now). */
+        public boolean ended() {
+            return !before.status().isFinal() && after.status().isFinal();
+        }
+    }
+
+    /** Applies a change as {@link #update} does, and says what it did. */
+    public Change change(String id, UnaryOperator<Worker> change) {
         lock.lock();
         try {
             Worker before = require(id);
             if (before.status().isFinal()) {
-                return before;
+                return new Change(before, before);
             }
             Worker after = change.apply(before);
             if (after.equals(before)) {
-                return before;
+                return new Change(before, before);
             }
             if (after.status().ordinal() < before.status().ordinal() && !after.status().isFinal()) {
-                return before;
+                return new Change(before, before);
             }
             workers.put(id, after);
             events.publish(new WorkerEvent.Changed(after));
             changed.signalAll();
-            return after;
+            return new Change(before, after);
         } finally {
             lock.unlock();
         }

@@ -207,6 +207,70 @@ class SessionStateTest {
     }
 
     @Test
+    void endsThatRaceGiveAWorkersShareBackExactlyOnce() throws Exception {
+        // One worker holds a core throughout; each round fills the other three and ends them from many threads at once.
+        launch(1);
+        java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(16);
+        try {
+            for (int round = 0; round < 25; round++) {
+                List<Worker> ws = launch(3);
+                java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(16);
+                List<java.util.concurrent.Future<?>> ends = new java.util.ArrayList<>();
+                for (int t = 0; t < 16; t++) {
+                    int thread = t;
+                    ends.add(threads.submit(() -> {
+                        start.await();
+                        for (Worker w : ws) {
+                            if (thread % 2 == 0) {
+                                backend.sink(w.id()).exited(1, null);
+                            } else {
+                                backend.sink(w.id()).failedToStart("raced");
+                            }
+                        }
+                        return null;
+                    }));
+                }
+                for (var end : ends) {
+                    end.get(30, TimeUnit.SECONDS);
+                }
+                assertThat(ws).allSatisfy(w -> assertThat(session.get(w.id()).status()).isEqualTo(Status.FAILED));
+                // Exactly three cores came back: four more do not fit beside the holder; three do (next round).
+                assertThatThrownBy(() -> launch(4)).as("round %d", round).isInstanceOf(CohortException.class)
+                        .hasMessageContaining("of which 1 are held by running workers");
+            }
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
+    @Test
+    void theSessionsFolderAndFilesAreTheUsersAlone() throws Exception {
+        launch(1);
+        backend.sink("w1").output(OutputLine.Stream.STDOUT, "a secret");
+        Path model = java.nio.file.Files.write(home.resolve("model.bin"), new byte[] {1, 2, 3});
+        session.snapshots().save("model", model);
+        Path dir = session.directory();
+        assertThat(mode(dir)).isEqualTo("rwx------");
+        for (String file : List.of("session.db", "guard.log", "workers/w1/output.log", "clients/python/cohort_client.py")) {
+            assertThat(mode(dir.resolve(file))).as(file).isEqualTo("rw-------");
+        }
+        for (String folder : List.of("workers", "workers/w1", "clients", "clients/python", "snapshots")) {
+            assertThat(mode(dir.resolve(folder))).as(folder).isEqualTo("rwx------");
+        }
+        try (var files = java.nio.file.Files.list(dir.resolve("snapshots"))) {
+            assertThat(files.toList()).isNotEmpty().allSatisfy(f -> assertThat(mode(f)).as(f.toString()).isEqualTo("rw-------"));
+        }
+    }
+
+    private static String mode(Path p) {
+        try {
+            return java.nio.file.attribute.PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(p));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
     void theConsoleShowsLinesAndEndsPrefixedByWorker() {
         launch(1);
         backend.sink("w1").running(7);

@@ -43,11 +43,11 @@ final class LocalBackend implements Backend {
         // A resumed session keeps its id, while the guard of its previous run may still be sweeping:
         // each run marks its processes and names its cgroups with an id of its own.
         this.guardId = sessionId + "-" + java.util.HexFormat.of().toHexDigits(new java.security.SecureRandom().nextInt());
-        this.masterAddress = options.setting("local.masterIp", "127.0.0.1");
-        String pidNamespace = PidNamespaces.mode(options.setting(PidNamespaces.SETTING, "auto"));
-        this.cgroups = Cgroups.detect(guardId, options.setting("local.cgroups", "auto"));
-        this.namespaces = PidNamespaces.detect(pidNamespace, cgroups.holdsTrees());
-        this.gpus = Gpus.discover(options.setting("local.nvidiaSmi", "nvidia-smi"), System.getenv("CUDA_VISIBLE_DEVICES"));
+        LocalSettings settings = LocalSettings.from(options);
+        this.masterAddress = settings.masterIp();
+        this.cgroups = Cgroups.detect(guardId, settings.cgroups() ? "auto" : "off");
+        this.namespaces = PidNamespaces.detect(settings.pidNamespace(), cgroups.holdsTrees());
+        this.gpus = Gpus.discover(settings.nvidiaSmi(), System.getenv("CUDA_VISIBLE_DEVICES"));
         this.guard = Guard.start(sessionDirectory, guardId, options.stopGrace(), cgroups.sessionDirectories());
         this.timers = Executors.newScheduledThreadPool(1, r -> {
             Thread t = new Thread(r, "cohort-local-" + sessionId);

@@ -1,6 +1,5 @@
 package io.cohort.local;
 
-import io.cohort.CohortException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -40,14 +39,13 @@ final class PidNamespaces {
 
     /**
      * What this session's workers get: nothing where cgroups hold their trees, else a pid namespace
-     * each when {@code mode} is "auto" (the default) and the host allows one. "off" never makes one.
+     * each when {@code wanted} (local.pidNamespace=auto, the default) and the host allows one.
      */
-    static PidNamespaces detect(String mode, boolean cgroupsHoldTrees) {
-        mode(mode);
+    static PidNamespaces detect(boolean wanted, boolean cgroupsHoldTrees) {
         if (cgroupsHoldTrees) {
             return new PidNamespaces(List.of(), null);
         }
-        if (mode.equalsIgnoreCase("off")) {
+        if (!wanted) {
             return new PidNamespaces(List.of(), unheld(SETTING + "=off"));
         }
         String failure = "unshare not tried";
@@ -62,14 +60,6 @@ final class PidNamespaces {
             }
         }
         return new PidNamespaces(List.of(), unheld("no pid namespace: " + failure));
-    }
-
-    /** {@code mode} when it is one the setting accepts; else refused, naming the setting. */
-    static String mode(String mode) {
-        if (!mode.equalsIgnoreCase("auto") && !mode.equalsIgnoreCase("off")) {
-            throw new CohortException("setting " + SETTING + " must be auto or off, got '" + mode + "'");
-        }
-        return mode;
     }
 
     /** The command words that start a worker's first process in a namespace of its own; empty for none. */

@@ -1,10 +1,8 @@
 package io.cohort.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.cohort.CohortException;
 import io.cohort.LaunchRequest;
 import io.cohort.OutputLine;
 import io.cohort.Program;
@@ -28,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code local.cgroups=off}): a child that leaves the worker's session and clears its environment
  * ends with the worker, however it ends; the program still gets a stop's SIGTERM, keeps its exit
  * code and output, and sees its own processes in /proc.
+ * The setting's values: {@link LocalSettingsTest}.
  */
 class PidNamespaceTest {
     @TempDir
@@ -117,14 +116,6 @@ class PidNamespaceTest {
         assertThat(out).hasSize(2);
         assertThat(out.get(0)).startsWith("pid 2 ").contains("echo \"pid $$");
         assertThat(out.get(1)).startsWith("init /bin/sh -c ");
-    }
-
-    @Test
-    void anUnknownSettingValueIsRefusedWithTheAcceptedOnes() {
-        assertThatThrownBy(() -> Session.open(Fixtures.options(home.resolve("other"), console)
-                .setting(PidNamespaces.SETTING, "sometimes").build()))
-                .isInstanceOf(CohortException.class)
-                .hasMessageContaining(PidNamespaces.SETTING).hasMessageContaining("auto or off").hasMessageContaining("sometimes");
     }
 
     private Worker launch(String script) {

@@ -86,7 +86,9 @@ final class SlurmBackend implements Backend {
             return t;
         });
         long poll = settings.poll().toMillis();
-        timers.scheduleWithFixedDelay(this::pollJobs, poll, poll, TimeUnit.MILLISECONDS);
+        // A poll that fails is reported and the next one asks again: one failure must not end polling.
+        timers.scheduleWithFixedDelay(io.cohort.core.Background.reporting("the Slurm poller (squeue for " + jobName + ")",
+                this::pollJobs), poll, poll, TimeUnit.MILLISECONDS);
     }
 
     private static boolean isLoopback(String address) {
@@ -292,11 +294,11 @@ final class SlurmBackend implements Backend {
                 scancel(jobId);
                 return;
             }
-            timers.schedule(() -> {
+            timers.schedule(io.cohort.core.Background.reporting("the scancel of job " + jobId + " after its stop", () -> {
                 if (!link.ended()) {
                     scancel(jobId);
                 }
-            }, grace.toMillis() + 5_000, TimeUnit.MILLISECONDS);
+            }), grace.toMillis() + 5_000, TimeUnit.MILLISECONDS);
         }
 
         void observe(JobState s) {
@@ -360,18 +362,14 @@ final class SlurmBackend implements Backend {
         if (jobs.isEmpty() || closed) {
             return;
         }
-        try {
-            SlurmCommands.Outcome o = commands.run(List.of("squeue", "--all", "--noheader", "--states=all", "--name=" + jobName,
-                    "--Format=" + JobState.FORMAT));
-            if (!o.ok()) {
-                return; // slurmctld busy or restarting: the next poll asks again.
-            }
-            Map<String, JobState> states = JobState.parse(o.out());
-            for (SlurmJob job : List.copyOf(jobs.values())) {
-                job.observe(states.get(job.jobId));
-            }
-        } catch (RuntimeException e) {
-            // One failed poll must not end polling.
+        SlurmCommands.Outcome o = commands.run(List.of("squeue", "--all", "--noheader", "--states=all", "--name=" + jobName,
+                "--Format=" + JobState.FORMAT));
+        if (!o.ok()) {
+            return; // slurmctld busy or restarting: the next poll asks again.
+        }
+        Map<String, JobState> states = JobState.parse(o.out());
+        for (SlurmJob job : List.copyOf(jobs.values())) {
+            job.observe(states.get(job.jobId));
         }
     }
 

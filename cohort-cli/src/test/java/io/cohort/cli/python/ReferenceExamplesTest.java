@@ -50,15 +50,104 @@ class ReferenceExamplesTest extends PythonSessions {
     }
 
     @Test
+    void theDocumentedNetworkExampleRunsUnmodifiedThoughItsWorkersStartBeforeTheSessionListens() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        // The reference's master.py and worker.py as documented, with a free port for 6000. The
+        // session listens only after launch_workers() returns, and cohort's workers start within
+        // milliseconds: a worker's refused connection to the session is tried again (cohort_run).
+        write("worker.py", """
+                # worker.py
+                import os, socket
+                # Open a TCP connection to the master.
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                s.connect((os.environ["CDSW_MASTER_IP"], PORT))
+                # Send some data to the master.
+                s.send("Hello From Worker!".encode())
+                # Receive a response from the master.
+                data = s.recv(1024)
+                s.close()
+                print("Worker received: ", data)
+                """.replace("PORT", Integer.toString(port)));
+        PythonProcess p = run("master.py", """
+                import cdsw, socket
+                # Launch two CDSW workers. These are engines that will run in
+                # the same project, execute a given code or script, and exit.
+                workers = cdsw.launch_workers(n=2, cpu=0.2, memory=0.5, script="worker.py")
+                # Listen on TCP port PORT
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                s.bind(("0.0.0.0", PORT))
+                s.listen(1)
+                # Accept two connections, one from each worker. Workers will
+                # execute worker.py.
+                conn, addr = s.accept()
+                for i in range(2):
+                    # Receive a message from each worker and return a response.
+                    data = conn.recv(20)
+                    if not data: break
+                    print("Master received:", data)
+                    conn.send("Hello From Server!".encode())
+                conn.close()
+                """.replace("PORT", Integer.toString(port)));
+
+        // As in the reference: the one accepted connection is served; the other worker waits until
+        // the session ends with the script.
+        String out = p.out();
+        assertThat(out).contains("Master received: b'Hello From Worker!'", "] Worker received:  b'Hello From Server!'")
+                .doesNotContain("ConnectionRefusedError", "Traceback");
+    }
+
+    @Test
+    void aWorkersRefusedConnectionToTheSessionIsTriedAgainUntilTheSessionListens() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        // The worker says when it is about to connect; the session listens only well after that, so
+        // the worker's first attempt is refused. With the retry turned off it fails at once.
+        write("worker.py", """
+                import os, socket
+                open("connecting-" + os.environ["CDSW_ENGINE_ID"], "w").close()
+                s = socket.create_connection((os.environ["CDSW_MASTER_IP"], PORT))
+                print("worker got", s.recv(100).decode())
+                """.replace("PORT", Integer.toString(port)));
+        PythonProcess p = run("late.py", """
+                import cdsw, os, socket, time
+                def late_listener(worker):
+                    while not os.path.exists("connecting-" + worker["id"]):
+                        time.sleep(0.01)
+                    time.sleep(0.5)  # the worker's connect has been refused by now
+                    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                    s.bind(("0.0.0.0", PORT))
+                    s.listen(1)
+                    return s
+                w = cdsw.launch_workers(1, 0.2, 0.25, script="worker.py")[0]
+                s = late_listener(w)
+                conn, _ = s.accept()
+                conn.send(b"hello"); conn.close(); s.close()
+                assert cdsw.await_workers(w)["failures"] == []
+                w = cdsw.launch_workers(1, 0.2, 0.25, script="worker.py", env={"COHORT_MASTER_CONNECT_RETRY_SECONDS": "0"})[0]
+                s = late_listener(w)
+                r = cdsw.await_workers(w)
+                assert [x["status"] for x in r["failures"]] == ["failed"], r
+                print("retry checked")
+                """.replace("PORT", Integer.toString(port)));
+
+        assertThat(p.out()).contains("[w1] worker got hello", "retry checked");
+        assertThat(p.err()).contains("[w2] ConnectionRefusedError");
+    }
+
+    @Test
     void networkExampleWorkersConnectToTheMasterIpAndGetAReply() throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        // The reference's example, with the free port for 6000, each worker's connection accepted in
-        // turn (the documented one accepts once and serves the same connection twice), and the
-        // listening socket set up before the workers are launched rather than after, so that a fast
-        // worker cannot find the port closed.
+        // The reference's example, with the free port for 6000 and each worker's connection accepted
+        // in turn (the documented one accepts once and serves the same connection twice).
         write("worker.py", """
                 # worker.py
                 import os, socket
@@ -75,14 +164,14 @@ class ReferenceExamplesTest extends PythonSessions {
         PythonProcess p = run("session.py", """
                 # session.py
                 import cdsw, socket
+                # Launch two CDSW workers. These are engines that will run in
+                # the same project, run a given code or script, and exit.
+                workers = cdsw.launch_workers(n=2, cpu=0.2, memory=0.5, script="worker.py")
                 # Listen on TCP port PORT
                 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 s.bind(("0.0.0.0", PORT))
                 s.listen(2)
-                # Launch two CDSW workers. These are engines that will run in
-                # the same project, run a given code or script, and exit.
-                workers = cdsw.launch_workers(n=2, cpu=0.2, memory=0.5, script="worker.py")
                 # Accept two connections, one from each worker. Workers will
                 # execute worker.py.
                 for i in range(2):

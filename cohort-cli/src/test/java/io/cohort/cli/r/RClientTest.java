@@ -171,13 +171,13 @@ class RClientTest {
                     .orElseThrow(() -> new AssertionError("R ended early:\n" + r.stdout() + "\n" + r.stderr()));
             assertThat(ready).endsWith(" 2 ");
             sessionId = ready.split(" ")[1];
-            assertThat(SessionProcesses.of(sessionId)).as("the session's processes while R runs").hasSizeGreaterThanOrEqualTo(3);
+            assertThat(io.cohort.cli.Processes.ofServedSession(sessionId)).as("the session's processes while R runs").hasSizeGreaterThanOrEqualTo(3);
         } finally {
             p.destroyForcibly();  // SIGKILL: R runs no finalizer
             p.waitFor(30, TimeUnit.SECONDS);
         }
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-                assertThat(SessionProcesses.of(sessionId)).as("processes of session %s", sessionId).isEmpty());
+                assertThat(io.cohort.cli.Processes.ofServedSession(sessionId)).as("processes of session %s", sessionId).isEmpty());
     }
 
     @Test

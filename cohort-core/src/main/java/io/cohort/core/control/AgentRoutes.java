@@ -43,19 +43,19 @@ final class AgentRoutes {
         }
         switch (p.get(3)) {
             case "spec" -> {
-                ControlPlane.method(r, "GET");
+                r.expect("GET");
                 WorkerSpec s = agent.spec();
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("worker", s.workerId());
                 m.put("command", s.command());
                 m.put("env", s.env());
                 m.put("directory", s.workingDirectory().toString());
-                ControlPlane.json(r.exchange, 200, Json.write(m));
+                r.answer(200, m);
             }
             case "started" -> {
-                ControlPlane.method(r, "POST");
+                r.expect("POST");
                 JsonNode b = r.json();
-                long pid = ControlPlane.longField(b, "pid", -1, 1, Long.MAX_VALUE);
+                long pid = Request.longField(b, "pid", -1, 1, Long.MAX_VALUE);
                 JsonNode address = b.get("address");
                 if (address == null || !address.isTextual() || address.asText().isBlank()) {
                     throw new HttpError(400, "\"address\" (the worker's IP address) is required");
@@ -66,10 +66,10 @@ final class AgentRoutes {
                     g.forEach(n -> gpus.add(n.asInt()));
                 }
                 agent.started(pid, address.asText(), gpus);
-                ControlPlane.json(r.exchange, 200, "{}");
+                r.answer(200, Map.of());
             }
             case "output" -> {
-                ControlPlane.method(r, "POST");
+                r.expect("POST");
                 JsonNode lines = r.json().get("lines");
                 if (lines == null || !lines.isArray()) {
                     throw new HttpError(400, "send {\"lines\": [[\"out\" or \"err\", text], ...]}");
@@ -86,27 +86,29 @@ final class AgentRoutes {
                     out.add(new OutputLine(p.get(2), stream.equals("out") ? OutputLine.Stream.STDOUT : OutputLine.Stream.STDERR,
                             l.get(1).asText()));
                 }
-                ControlPlane.json(r.exchange, 200, stopJson(agent.output(out)));
+                r.answer(200, stop(agent.output(out)));
             }
             case "poll" -> {
-                ControlPlane.method(r, "POST");
-                long wait = ControlPlane.longField(r.json(), "wait_ms", 10_000, 0, MAX_POLL_MS);
-                ControlPlane.json(r.exchange, 200, stopJson(agent.poll(Duration.ofMillis(wait))));
+                r.expect("POST");
+                long wait = Request.longField(r.json(), "wait_ms", 10_000, 0, MAX_POLL_MS);
+                r.answer(200, stop(agent.poll(Duration.ofMillis(wait))));
             }
             case "exited" -> {
-                ControlPlane.method(r, "POST");
+                r.expect("POST");
                 JsonNode b = r.json();
-                long code = ControlPlane.longField(b, "exit_code", Long.MIN_VALUE, Integer.MIN_VALUE, Integer.MAX_VALUE);
+                long code = Request.longField(b, "exit_code", Long.MIN_VALUE, Integer.MIN_VALUE, Integer.MAX_VALUE);
                 JsonNode reason = b.get("reason");
                 agent.exited((int) code, reason == null || reason.isNull() ? null : reason.asText());
-                ControlPlane.json(r.exchange, 200, "{}");
+                r.answer(200, Map.of());
             }
             default -> throw new HttpError(404, "no agent action '" + p.get(3) + "' (spec, started, output, poll, exited)");
         }
     }
 
     /** {"stop_ms": grace} when the program must stop, {"stop_ms": null} otherwise. */
-    private static String stopJson(long stopGraceMillis) {
-        return "{\"stop_ms\":" + (stopGraceMillis < 0 ? "null" : Long.toString(stopGraceMillis)) + "}";
+    private static Map<String, Object> stop(long stopGraceMillis) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("stop_ms", stopGraceMillis < 0 ? null : stopGraceMillis);
+        return m;
     }
 }

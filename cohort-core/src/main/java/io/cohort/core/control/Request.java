@@ -6,7 +6,6 @@ import io.cohort.core.Json;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,14 +28,47 @@ final class Request {
         List<String> out = new ArrayList<>();
         for (String s : rawPath.split("/")) {
             if (!s.isEmpty()) {
-                try {
-                    out.add(URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8));
-                } catch (IllegalArgumentException e) {
-                    throw new HttpError(400, "the path has a malformed %-escape: " + rawPath);
-                }
+                out.add(decode(s, false, "the path"));
             }
         }
         return out;
+    }
+
+    /**
+     * Decodes %-escapes (and '+' as a space in a query) into UTF-8 text, strictly: a malformed escape
+     * or bytes that are not UTF-8 are refused with 400, never turned into U+FFFD.
+     */
+    static String decode(String raw, boolean query, String where) {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(raw.length());
+        for (int i = 0; i < raw.length(); i++) {
+            char c = raw.charAt(i);
+            if (c == '%') {
+                int hi = i + 2 < raw.length() ? Character.digit(raw.charAt(i + 1), 16) : -1;
+                int lo = hi >= 0 ? Character.digit(raw.charAt(i + 2), 16) : -1;
+                if (lo < 0) {
+                    throw new HttpError(400, where + " has a malformed %-escape (use %XX with two hex digits): " + raw);
+                }
+                bytes.write(hi * 16 + lo);
+                i += 2;
+            } else if (c == '+' && query) {
+                bytes.write(' ');
+            } else {
+                int end = i + 1;
+                while (end < raw.length() && raw.charAt(end) != '%' && !(query && raw.charAt(end) == '+')) {
+                    end++;
+                }
+                byte[] b = raw.substring(i, end).getBytes(StandardCharsets.UTF_8);
+                bytes.write(b, 0, b.length);
+                i = end - 1;
+            }
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                    .decode(java.nio.ByteBuffer.wrap(bytes.toByteArray())).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new HttpError(400, where + " is not valid UTF-8 once its %-escapes are decoded: " + raw);
+        }
     }
 
     /** The worker named in X-Cohort-Worker, or "session-client" for callers that are not workers. */
@@ -73,10 +105,60 @@ final class Request {
             int eq = part.indexOf('=');
             String k = eq < 0 ? part : part.substring(0, eq);
             if (k.equals(name)) {
-                return eq < 0 ? "" : URLDecoder.decode(part.substring(eq + 1), StandardCharsets.UTF_8);
+                return eq < 0 ? "" : decode(part.substring(eq + 1), true, "query parameter " + name);
             }
         }
         return null;
+    }
+
+    /** Refuses the request (405) unless it uses {@code wanted}. */
+    void expect(String wanted) {
+        if (!method.equals(wanted)) {
+            throw new HttpError(405, exchange.getRequestURI().getPath() + " takes " + wanted + ", got " + method);
+        }
+    }
+
+    /** Answers {@code value} as JSON (written by Jackson; a {@code RawValue} goes as it is). */
+    void answer(int status, Object value) throws IOException {
+        byte[] bytes = Json.write(value).getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        exchange.sendResponseHeaders(status, bytes.length);
+        try (java.io.OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    /** A whole number field of a JSON body, within [min, max]; required when {@code fallback < min}. */
+    static long longField(JsonNode body, String field, long fallback, long min, long max) {
+        JsonNode n = body.get(field);
+        if (n == null || n.isNull()) {
+            if (fallback < min) {
+                throw new HttpError(400, "\"" + field + "\" is required");
+            }
+            return fallback;
+        }
+        if (!n.isIntegralNumber() || n.asLong() < min || n.asLong() > max) {
+            throw new HttpError(400, "\"" + field + "\" must be a whole number from " + min + " to " + max + ", got " + n);
+        }
+        return n.asLong();
+    }
+
+    /** A list of item ids (numbers); absent or null is an empty list. */
+    static List<Long> ids(JsonNode node, String field) {
+        List<Long> ids = new ArrayList<>();
+        if (node == null || node.isNull()) {
+            return ids;
+        }
+        if (!node.isArray()) {
+            throw new HttpError(400, "\"" + field + "\" must be a list of item ids");
+        }
+        for (JsonNode n : node) {
+            if (!n.canConvertToLong() || !n.isIntegralNumber()) {
+                throw new HttpError(400, "\"" + field + "\" must be a list of item ids (numbers), got " + n);
+            }
+            ids.add(n.asLong());
+        }
+        return ids;
     }
 
     /** Every value of a repeated query parameter, in order. */
@@ -87,7 +169,7 @@ final class Request {
             for (String part : q.split("&")) {
                 int eq = part.indexOf('=');
                 if ((eq < 0 ? part : part.substring(0, eq)).equals(name)) {
-                    out.add(eq < 0 ? "" : URLDecoder.decode(part.substring(eq + 1), StandardCharsets.UTF_8));
+                    out.add(eq < 0 ? "" : decode(part.substring(eq + 1), true, "query parameter " + name));
                 }
             }
         }

@@ -72,7 +72,7 @@ public final class SessionEvents implements Consumer<WorkerEvent> {
 
     /** A queue's progress, as {@code GET /v1/queues/NAME} answers it; published only when it changed. */
     public synchronized void queue(io.cohort.QueueProgress progress) {
-        String progressJson = ControlPlane.progressJson(progress);
+        String progressJson = Json.write(QueueRoutes.progress(progress));
         if (!progressJson.equals(queues.put(progress.queue(), progressJson))) {
             append("queue", null, progressJson);
         }

@@ -50,7 +50,7 @@ final class SessionRoutes {
         Served s = served;
         if (s == null) {
             if (p.size() == 2 && r.method.equals("GET")) {
-                ControlPlane.json(r.exchange, 200, "[]");
+                r.answer(200, List.of());
                 return;
             }
             throw new HttpError(503, "this control plane serves no session yet");
@@ -65,19 +65,19 @@ final class SessionRoutes {
         }
         String what = p.get(2);
         if (p.size() == 3 && what.equals("await")) {
-            ControlPlane.method(r, "POST");
+            r.expect("POST");
             await(r, s);
         } else if (p.size() == 3 && what.equals("stop")) {
-            ControlPlane.method(r, "POST");
+            r.expect("POST");
             JsonNode body = r.json();
             known(body, Set.of("ids"));
             List<String> ids = ids(s, body.get("ids"));
             answer(r, s, 200, describe(s, s.session().stop(ids)));
         } else if (p.size() == 3) {
-            ControlPlane.method(r, "GET");
+            r.expect("GET");
             answer(r, s, 200, s.describe().apply(worker(s, what)));
         } else if (p.size() == 4 && p.get(3).equals("output")) {
-            ControlPlane.method(r, "GET");
+            r.expect("GET");
             output(r, s, worker(s, what).id());
         } else {
             throw new HttpError(404, "no such endpoint: " + r.exchange.getRequestURI().getPath()
@@ -92,7 +92,7 @@ final class SessionRoutes {
             throw new HttpError(503, "this control plane serves no session yet");
         }
         if (p.size() == 2) {
-            ControlPlane.method(r, "GET");
+            r.expect("GET");
             Session session = s.session();
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("id", session.id());
@@ -106,7 +106,7 @@ final class SessionRoutes {
             m.put("engine_env", s.engineEnvironment());
             answer(r, s, 200, m);
         } else if (p.size() == 3 && p.get(2).equals("close")) {
-            ControlPlane.method(r, "POST");
+            r.expect("POST");
             answer(r, s, 200, Map.of());
             // Not on this thread: closing stops the control plane that is answering.
             Thread closer = new Thread(s.session()::close, "cohort-close-" + s.session().id());
@@ -215,7 +215,7 @@ final class SessionRoutes {
         if (p.size() != 2) {
             throw new HttpError(404, "no such endpoint: " + r.exchange.getRequestURI().getPath() + " (GET /v1/events)");
         }
-        ControlPlane.method(r, "GET");
+        r.expect("GET");
         String last = r.exchange.getRequestHeaders().getFirst("Last-Event-ID");
         String after = last != null && !last.isBlank() ? last.trim() : r.query("after");
         long cursor;
@@ -262,7 +262,7 @@ final class SessionRoutes {
 
     private static void answer(Request r, Served s, int status, Object value) throws IOException {
         r.exchange.getResponseHeaders().set("X-Cohort-Event", Long.toString(s.events().lastId()));
-        ControlPlane.json(r.exchange, status, Json.write(value));
+        r.answer(status, value);
     }
 
     private static List<Map<String, Object>> describe(Served s, List<Worker> workers) {

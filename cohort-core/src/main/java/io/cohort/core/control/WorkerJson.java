@@ -23,30 +23,30 @@ public final class WorkerJson {
     public static Map<String, Object> describe(Worker w, LaunchRequest request) {
         Map<String, Object> m = new LinkedHashMap<>();
         Program program = request == null ? null : request.program();
+        // Structured fields first and free text (code, reasons, notes, env) last: a shell script that
+        // splits the list at '{' (tr '{' '\n') still finds each worker's id, status and address on one line.
         m.put("id", w.id());
         m.put("status", w.status().label());
+        // The reference's address reads "unknown" until one is assigned.
+        m.put("ip_address", w.ipAddress() == null ? "unknown" : w.ipAddress());
+        m.put("app_url", w.appUrl() == null ? "" : w.appUrl());
         m.put("kernel", w.kernel().label());
-        m.put("script", program == null ? "" : program.script() == null ? "" : program.script());
-        m.put("code", program == null ? "" : program.code() == null ? "" : program.code());
-        m.put("runs", w.runs());
         m.put("cpu", w.cpu());
         m.put("memory", w.memoryGb());
         m.put("nvidia_gpu", request == null ? w.gpus().size() : request.gpus());
         m.put("gpus", w.gpus());
-        // The reference's address reads "unknown" until one is assigned.
-        m.put("ip_address", w.ipAddress() == null ? "unknown" : w.ipAddress());
-        m.put("app_url", w.appUrl() == null ? "" : w.appUrl());
         m.put("pid", w.pid());
         m.put("created_at", time(w.createdAt()));
         m.put("running_at", time(w.startedAt()));
         m.put("finished_at", time(w.finishedAt()));
         m.put("duration", w.startedAt() == null ? null : w.duration().toMillis() / 1000.0);
         m.put("exit_code", w.exitCode());
-        m.put("reason", w.reason());
         m.put("session_id", w.sessionId());
+        m.put("script", program == null ? "" : program.script() == null ? "" : program.script());
+        m.put("code", program == null ? "" : program.code() == null ? "" : program.code());
+        m.put("runs", w.runs());
+        m.put("reason", w.reason());
         m.put("notes", w.notes());
-        // Last, as the only nested object: a shell script that splits the list at '{' (tr '{' '\n')
-        // still finds each worker's id and address on one line.
         m.put("env", request == null ? Map.of() : new java.util.TreeMap<>(request.env()));
         return m;
     }

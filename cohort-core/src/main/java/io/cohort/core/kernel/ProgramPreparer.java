@@ -3,7 +3,7 @@ package io.cohort.core.kernel;
 import io.cohort.CohortException;
 import io.cohort.Kernel;
 import io.cohort.Program;
-import io.cohort.SessionOptions;
+import io.cohort.core.CoreSettings;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -21,10 +21,12 @@ import java.util.concurrent.TimeUnit;
  * the script exists, the source compiles (Java) or parses (Python, R, shell).
  */
 public final class ProgramPreparer {
-    private final SessionOptions options;
+    private final Path workingDirectory;
+    private final CoreSettings settings;
 
-    public ProgramPreparer(SessionOptions options) {
-        this.options = options;
+    public ProgramPreparer(Path workingDirectory, CoreSettings settings) {
+        this.workingDirectory = workingDirectory;
+        this.settings = settings;
     }
 
     /** Starts warming the Java compiler up in the background (once per JVM). */
@@ -75,7 +77,7 @@ public final class ProgramPreparer {
         // 1.4x faster (bench/FanOut). No perf-data file in /tmp per worker either. The user's options
         // come after, so they win.
         List<String> extra = new ArrayList<>(List.of("-XX:+UseG1GC", "-XX:-UsePerfData"));
-        extra.addAll(splitOptions(options.setting("java.options", "")));
+        extra.addAll(settings.javaOptions());
         return memory -> {
             List<String> cmd = new ArrayList<>();
             cmd.add(java);
@@ -99,7 +101,7 @@ public final class ProgramPreparer {
     }
 
     private PreparedProgram python(Program program, Path script, Path launchDir) {
-        String python = Executables.resolve(options.setting("kernel.python3", "python3"), "python3", "kernel.python3", "python3");
+        String python = Executables.resolve(settings.python3(), "python3", "kernel.python3", "python3");
         if (script == null) {
             // As in the reference's engines: code from an indented triple-quoted string runs, and
             // '!cmd' lines and %magics run through IPython.
@@ -116,16 +118,18 @@ public final class ProgramPreparer {
     }
 
     /**
-     * Checks a Python file, and the command that runs it: plain Python, or, with '!cmd' lines or
-     * %magics, the clients' cohort_run (IPython's transformer; on every worker's PYTHONPATH).
+     * Checks a Python file (with IPython's transformer when it has '!cmd' lines or %magics), and runs
+     * it with the clients' cohort_run (on every worker's PYTHONPATH), as the reference's engines
+     * would: its '!' lines and magics work, and a refused connection to the session is tried again
+     * while the session is not listening yet (docs/python.md).
      */
     private static PreparedProgram checked(String python, Path file, boolean ipython, String what) {
         if (ipython) {
             check(List.of(python, "-c", PythonCode.IPYTHON_CHECK, file.toString()), what + " (with IPython's ! and % lines)");
-            return memory -> List.of(python, "-u", "-m", "cohort_run", file.toString());
+        } else {
+            check(List.of(python, "-c", PythonCode.CHECK, file.toString()), what);
         }
-        check(List.of(python, "-c", PythonCode.CHECK, file.toString()), what);
-        return memory -> List.of(python, "-u", file.toString());
+        return memory -> List.of(python, "-u", "-m", "cohort_run", file.toString());
     }
 
     private static String read(Path file) {
@@ -137,7 +141,7 @@ public final class ProgramPreparer {
     }
 
     private PreparedProgram r(Program program, Path script, Path launchDir) {
-        String rscript = Executables.resolve(options.setting("kernel.r", "Rscript"), "r", "kernel.r", "r-base-core");
+        String rscript = Executables.resolve(settings.rscript(), "r", "kernel.r", "r-base-core");
         Path file = script != null ? script : write(launchDir.resolve("main.R"), program.code() + "\n");
         check(List.of(rscript, "--vanilla", "-e", "invisible(parse(file=commandArgs(TRUE)[1]))", file.toString()),
                 "the R " + what(program));
@@ -145,7 +149,7 @@ public final class ProgramPreparer {
     }
 
     private PreparedProgram shell(Program program, Path script) {
-        String sh = Executables.resolve(options.setting("kernel.shell", "/bin/sh"), "shell", "kernel.shell", "dash");
+        String sh = Executables.resolve(settings.shell(), "shell", "kernel.shell", "dash");
         if (script != null) {
             check(List.of(sh, "-n", script.toString()), "the shell " + what(program));
             return memory -> List.of(sh, script.toString());
@@ -155,7 +159,7 @@ public final class ProgramPreparer {
     }
 
     private Path existingScript(String script) {
-        Path p = options.workingDirectory().resolve(script).normalize();
+        Path p = workingDirectory.resolve(script).normalize();
         if (!Files.isRegularFile(p)) {
             throw new CohortException("script '" + script + "' does not exist (looked for " + p
                     + ", relative to the session's working directory)");
@@ -201,16 +205,6 @@ public final class ProgramPreparer {
 
     static long heapMb(long memoryBytes, double share) {
         return Math.max(16, (long) (memoryBytes * share / (1024 * 1024)));
-    }
-
-    private static List<String> splitOptions(String s) {
-        List<String> out = new ArrayList<>();
-        for (String part : s.trim().split("\\s+")) {
-            if (!part.isEmpty()) {
-                out.add(part);
-            }
-        }
-        return out;
     }
 
     private static Path write(Path file, String text) {

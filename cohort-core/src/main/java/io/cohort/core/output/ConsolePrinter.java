@@ -77,13 +77,22 @@ public final class ConsolePrinter implements Consumer<WorkerEvent>, AutoCloseabl
                     out.flush();
                     return;
                 }
-                out.println(line);
-                if (lines.isEmpty()) {
-                    out.flush();
-                }
+                write(line);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Prints one line; a console that throws is reported and the next line is tried, so workers never block on it. */
+    private void write(String line) {
+        try {
+            out.println(line);
+            if (lines.isEmpty()) {
+                out.flush();
+            }
+        } catch (RuntimeException e) {
+            io.cohort.core.Background.report("printing a line on the session's console", e);
         }
     }
 

@@ -2,6 +2,7 @@ package io.cohort.core.output;
 
 import io.cohort.CohortException;
 import io.cohort.OutputLine;
+import io.cohort.core.PrivateFiles;
 import io.cohort.core.WorkerEvent;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -80,7 +81,7 @@ public final class OutputLog implements Consumer<WorkerEvent>, AutoCloseable {
     private BufferedWriter open(String workerId) {
         Path f = file(workerId);
         try {
-            Files.createDirectories(f.getParent());
+            PrivateFiles.file(f);
             return Files.newBufferedWriter(f, StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
                     java.nio.file.StandardOpenOption.APPEND);
         } catch (IOException e) {

@@ -4,9 +4,6 @@ import io.cohort.CohortException;
 import io.cohort.DeadLetter;
 import io.cohort.QueueOptions;
 import io.cohort.QueueProgress;
-import io.cohort.core.store.Store;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,14 +19,14 @@ import java.util.function.Consumer;
 
 /**
  * The session's queues. Ready items and leases live in memory behind one lock; every change that
- * must survive a crash (an item added, acknowledged, failed, dead) is written to the store, and the
- * caller is answered once it is stored. A lease itself is never stored: after a crash, whatever was
- * in flight is simply ready again.
+ * must survive a crash (an item added, acknowledged, failed, dead) is told to the {@link QueueJournal},
+ * and the caller is answered once it is stored. A lease itself is never stored: after a crash,
+ * whatever was in flight is simply ready again.
  */
 public final class QueueService {
     private final ReentrantLock lock = new ReentrantLock();
     private final Map<String, QueueState> queues = new HashMap<>();
-    private final Store store;
+    private final QueueJournal journal;
     private final Clock clock;
     private long nextId;
 
@@ -44,8 +41,8 @@ public final class QueueService {
     public record Leased(long id, int attempt, String json) {
     }
 
-    public QueueService(Store store, Clock clock) {
-        this.store = store;
+    public QueueService(QueueJournal journal, Clock clock) {
+        this.journal = journal;
         this.clock = clock;
         restore();
     }
@@ -64,7 +61,7 @@ public final class QueueService {
         } finally {
             lock.unlock();
         }
-        store.await(storeQueue(name, options));
+        journal.await(journal.declare(name, options));
         return options;
     }
 
@@ -84,6 +81,7 @@ public final class QueueService {
     public int put(String name, List<String> jsons, List<String> keys) {
         List<QueueItem> accepted = new ArrayList<>();
         List<String> acceptedKeys = new ArrayList<>();
+        List<QueueJournal.NewItem> stored = new ArrayList<>();
         QueueState q;
         lock.lock();
         try {
@@ -96,8 +94,10 @@ public final class QueueService {
                 if (key != null && !q.keys.add(key)) {
                     continue;
                 }
-                accepted.add(new QueueItem(nextId++, jsons.get(i), 0));
+                QueueItem item = new QueueItem(nextId++, jsons.get(i), 0);
+                accepted.add(item);
                 acceptedKeys.add(key);
+                stored.add(new QueueJournal.NewItem(item.id, item.json, key));
             }
             q.added += accepted.size();
         } finally {
@@ -107,16 +107,7 @@ public final class QueueService {
             return 0;
         }
         try {
-            store.writeAndWait(tx -> {
-                PreparedStatement ps = tx.statement("INSERT INTO items(id, queue, json, dedup_key, state) VALUES (?, ?, ?, ?, 'ready')");
-                for (int i = 0; i < accepted.size(); i++) {
-                    ps.setLong(1, accepted.get(i).id);
-                    ps.setString(2, name);
-                    ps.setString(3, accepted.get(i).json);
-                    ps.setString(4, acceptedKeys.get(i));
-                    ps.executeUpdate();
-                }
-            });
+            journal.addAndWait(name, stored);
         } catch (RuntimeException e) {
             // Not stored: as if never added, so the same keys can be put again.
             lock.lock();
@@ -154,11 +145,7 @@ public final class QueueService {
         } finally {
             lock.unlock();
         }
-        store.writeAndWait(tx -> {
-            PreparedStatement ps = tx.statement("UPDATE queues SET closed = 1 WHERE name = ?");
-            ps.setString(1, name);
-            ps.executeUpdate();
-        });
+        journal.closeAndWait(name);
     }
 
     /**
@@ -206,13 +193,24 @@ public final class QueueService {
             lock.unlock();
         }
         if (acked != null) {
-            store.await(acked);
+            journal.await(acked);
         }
         return new Taken(items, done, leaseMillis);
     }
 
-    /** Marks items done; unknown or already finished ids are ignored, so an acknowledgement can be repeated. */
+    /** An item id the queue never had. */
+    public static final class NoSuchItem extends CohortException {
+        NoSuchItem(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Marks items done; already finished ids are ignored, so an acknowledgement can be repeated. An
+     * id the queue never had is refused ({@link NoSuchItem}) and nothing is acknowledged.
+     */
     public CompletableFuture<Void> ack(String name, String worker, List<Long> ids) {
+        requireKnown(name, notInMemory(name, ids));
         List<Long> done = new ArrayList<>();
         lock.lock();
         try {
@@ -246,25 +244,54 @@ public final class QueueService {
         if (done.isEmpty()) {
             return CompletableFuture.completedFuture(null);
         }
-        long now = clock.millis();
-        return store.write(tx -> {
-            PreparedStatement ps = tx.statement("UPDATE items SET state = 'done', worker = ?, done_at = ? WHERE id = ?");
-            for (long id : done) {
-                ps.setString(1, worker);
-                ps.setLong(2, now);
-                ps.setLong(3, id);
-                ps.executeUpdate();
+        return journal.done(done, worker, clock.millis());
+    }
+
+    /** The ids neither ready nor leased: finished (done, dead) or never the queue's. */
+    private List<Long> notInMemory(String name, List<Long> ids) {
+        lock.lock();
+        try {
+            QueueState q = state(name);
+            List<Long> out = new ArrayList<>();
+            for (long id : ids) {
+                if (!q.leased.containsKey(id) && q.ready.stream().noneMatch(i -> i.id == id)) {
+                    out.add(id);
+                }
             }
-        });
+            return out;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Refuses ids the queue never had. Asks the store only about ids not in memory (a repeated
+     * acknowledgement, or a mistake): an item is stored before any worker can see its id, and an id once
+     * known stays known, so the answer cannot go stale.
+     */
+    private void requireKnown(String name, List<Long> ids) {
+        if (ids.isEmpty()) {
+            return;
+        }
+        List<Long> unknown = journal.unknown(name, ids);
+        if (!unknown.isEmpty()) {
+            throw new NoSuchItem("queue '" + name + "' has no item " + (unknown.size() == 1 ? "with id " + unknown.get(0)
+                    : "with ids " + unknown) + "; ids are those a take returned");
+        }
     }
 
     /** Waits until a change this service made is stored. */
     public void awaitStored(CompletableFuture<Void> change) {
-        store.await(change);
+        journal.await(change);
     }
 
-    /** A worker reports that an item failed; it is tried again, or moves to the dead letters. */
+    /**
+     * A worker reports that an item failed; it is tried again, or moves to the dead letters. A report
+     * about an item the worker does not hold (any more) is ignored; one about an id the queue never
+     * had is refused ({@link NoSuchItem}).
+     */
     public void fail(String name, String worker, long id, String error) {
+        requireKnown(name, notInMemory(name, List.of(id)));
         CompletableFuture<Void> stored;
         lock.lock();
         try {
@@ -277,7 +304,7 @@ public final class QueueService {
         } finally {
             lock.unlock();
         }
-        store.await(stored);
+        journal.await(stored);
     }
 
     /**
@@ -351,15 +378,7 @@ public final class QueueService {
             q.ready.addFirst(item);
         }
         q.changed.signalAll();
-        int attempts = item.attempts;
-        return store.write(tx -> {
-            PreparedStatement ps = tx.statement("UPDATE items SET state = ?, attempts = ?, error = ? WHERE id = ?");
-            ps.setString(1, dead ? "dead" : "ready");
-            ps.setInt(2, attempts);
-            ps.setString(3, error);
-            ps.setLong(4, item.id);
-            ps.executeUpdate();
-        });
+        return journal.released(item.id, dead, item.attempts, error);
     }
 
     public QueueProgress progress(String name) {
@@ -418,19 +437,7 @@ public final class QueueService {
         } finally {
             lock.unlock();
         }
-        return store.read(c -> {
-            List<DeadLetter> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT id, json, attempts, error FROM items WHERE queue = ? AND state = 'dead' ORDER BY id")) {
-                ps.setString(1, name);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(new DeadLetter(rs.getLong(1), rs.getString(2), rs.getInt(3), rs.getString(4)));
-                    }
-                }
-            }
-            return out;
-        });
+        return journal.deadLetters(name);
     }
 
     /** A queue used before it was declared is declared with the defaults. Called with the lock held. */
@@ -440,19 +447,9 @@ public final class QueueService {
             checkName(name);
             q = newState(name, QueueOptions.DEFAULTS);
             queues.put(name, q);
-            storeQueue(name, q.options);
+            journal.declare(name, q.options);
         }
         return q;
-    }
-
-    private CompletableFuture<Void> storeQueue(String name, QueueOptions options) {
-        return store.write(tx -> {
-            PreparedStatement ps = tx.statement("INSERT OR IGNORE INTO queues(name, max_attempts, lease_ms) VALUES (?, ?, ?)");
-            ps.setString(1, name);
-            ps.setInt(2, options.maxAttempts());
-            ps.setLong(3, options.leaseTime().toMillis());
-            ps.executeUpdate();
-        });
     }
 
     private QueueState newState(String name, QueueOptions options) {
@@ -465,35 +462,26 @@ public final class QueueService {
         }
     }
 
-    /** Loads queues and items from the store: what was in flight when the session ended is ready again. */
+    /** Loads queues and items from the journal: what was in flight when the session ended is ready again. */
     private void restore() {
-        store.read(c -> {
-            try (var s = c.createStatement()) {
-                try (ResultSet rs = s.executeQuery("SELECT name, closed, max_attempts, lease_ms FROM queues")) {
-                    while (rs.next()) {
-                        QueueState q = newState(rs.getString(1), new QueueOptions(rs.getInt(3), Duration.ofMillis(rs.getLong(4))));
-                        q.closed = rs.getInt(2) != 0;
-                        queues.put(q.name, q);
-                    }
-                }
-                try (ResultSet rs = s.executeQuery("SELECT id, queue, json, dedup_key, state, attempts FROM items ORDER BY id")) {
-                    while (rs.next()) {
-                        QueueState q = queues.get(rs.getString(2));
-                        q.added++;
-                        if (rs.getString(4) != null) {
-                            q.keys.add(rs.getString(4));
-                        }
-                        switch (rs.getString(5)) {
-                            case "done" -> q.done++;
-                            case "dead" -> q.dead++;
-                            default -> q.ready.add(new QueueItem(rs.getLong(1), rs.getString(3), rs.getInt(6)));
-                        }
-                        nextId = Math.max(nextId, rs.getLong(1) + 1);
-                    }
-                }
+        for (QueueJournal.StoredQueue stored : journal.queues()) {
+            QueueState q = newState(stored.name(), stored.options());
+            q.closed = stored.closed();
+            queues.put(q.name, q);
+        }
+        for (QueueJournal.StoredItem item : journal.items()) {
+            QueueState q = queues.get(item.queue());
+            q.added++;
+            if (item.key() != null) {
+                q.keys.add(item.key());
             }
-            return null;
-        });
+            switch (item.state()) {
+                case "done" -> q.done++;
+                case "dead" -> q.dead++;
+                default -> q.ready.add(new QueueItem(item.id(), item.json(), item.attempts()));
+            }
+            nextId = Math.max(nextId, item.id() + 1);
+        }
         if (nextId == 0) {
             nextId = 1;
         }

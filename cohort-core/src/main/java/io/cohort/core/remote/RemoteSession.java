@@ -16,6 +16,7 @@ import io.cohort.WorkQueue;
 import io.cohort.Worker;
 import io.cohort.core.Json;
 import io.cohort.core.WorkerEvent;
+import io.cohort.core.WorkerIds;
 import io.cohort.core.output.ConsolePrinter;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -137,7 +138,7 @@ public final class RemoteSession implements Session {
 
     @Override
     public Worker get(Object workerOrId) {
-        return worker(call("GET", "/v1/workers/" + idOf(workerOrId), null, Duration.ofSeconds(30)));
+        return worker(call("GET", "/v1/workers/" + WorkerIds.idOf(workerOrId), null, Duration.ofSeconds(30)));
     }
 
     @Override
@@ -176,7 +177,7 @@ public final class RemoteSession implements Session {
 
     /** See {@link Chunk}. */
     public Chunk output(Object workerOrId, long offset, long waitMillis) {
-        String id = idOf(workerOrId);
+        String id = WorkerIds.idOf(workerOrId);
         JsonNode r = call("GET", "/v1/workers/" + id + "/output?offset=" + offset + "&wait_ms=" + waitMillis, null,
                 Duration.ofMillis(waitMillis + 30_000));
         List<OutputLine> lines = new ArrayList<>();
@@ -189,7 +190,7 @@ public final class RemoteSession implements Session {
 
     @Override
     public Path outputFile(Object workerOrId) {
-        return directory().resolve("workers").resolve(idOf(workerOrId)).resolve("output.log");
+        return directory().resolve("workers").resolve(WorkerIds.idOf(workerOrId)).resolve("output.log");
     }
 
     @Override
@@ -319,21 +320,10 @@ public final class RemoteSession implements Session {
         List<String> ids = new ArrayList<>();
         if (workersOrIds != null) {
             for (Object o : workersOrIds) {
-                ids.add(idOf(o));
+                ids.add(WorkerIds.idOf(o));
             }
         }
         return ids;
-    }
-
-    private static String idOf(Object workerOrId) {
-        if (workerOrId instanceof Worker w) {
-            return w.id();
-        }
-        if (workerOrId instanceof CharSequence s) {
-            return s.toString();
-        }
-        throw new IllegalArgumentException("workers are named by a Worker or its id (a string such as \"w1\"), got "
-                + (workerOrId == null ? "null" : workerOrId.getClass().getSimpleName() + " " + workerOrId));
     }
 
     private static List<Worker> workers(JsonNode array) {

@@ -42,7 +42,7 @@ public final class SnapshotStore implements Snapshots {
     /** Saves a stream as the named snapshot, at most {@code maxBytes} long; returns once stored. */
     public Snapshot save(String name, InputStream in, long maxBytes, String workerId, Long itemId) throws IOException {
         checkName(name);
-        Files.createDirectories(directory);
+        io.cohort.core.PrivateFiles.folder(directory);
         Path tmp = Files.createTempFile(directory, ".incoming-", ".tmp");
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");

@@ -33,6 +33,8 @@ public final class Store implements AutoCloseable {
     private final java.util.concurrent.locks.ReentrantLock committing = new java.util.concurrent.locks.ReentrantLock();
     private final Tx tx;
     private final Thread thread;
+    /** Runs SAVEPOINT, RELEASE and ROLLBACK TO around each piece of work of a group. */
+    private final Statement pieces;
     private volatile boolean closed;
 
     /** One piece of work in a group transaction. */
@@ -75,16 +77,23 @@ public final class Store implements AutoCloseable {
         }
     }
 
-    private record Op(Work work, CompletableFuture<Void> done) {
+    private record Op(Work work, Change done) {
+    }
+
+    /** A change's completion; remembers whether anyone waits for it, so that a failure nobody hears is reported. */
+    private static final class Change extends CompletableFuture<Void> {
+        volatile boolean awaited;
     }
 
     private Store(Path file, Durability durability) throws SQLException {
         this.file = file;
         this.durability = durability;
+        io.cohort.core.PrivateFiles.file(file);
         this.writer = connect(file, durability);
         Schema.create(writer);
         this.writer.setAutoCommit(false);
         this.tx = new Tx(writer);
+        this.pieces = writer.createStatement();
         this.thread = new Thread(this::run, "cohort-store");
         this.thread.setDaemon(true);
         this.thread.start();
@@ -121,22 +130,37 @@ public final class Store implements AutoCloseable {
 
     /**
      * Queues a change; the future completes when it is stored as {@link #durability()} says (at once
-     * for OFF). A change that fails completes exceptionally and does not affect the others.
+     * for OFF). A change is all or nothing: one that fails completes exceptionally, leaves none of its
+     * statements behind, and does not affect the others. A failure is reported through {@link
+     * io.cohort.core.Background} unless someone waits for the change with {@link #await}.
      */
     public CompletableFuture<Void> write(Work work) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        pending.add(new Op(work, done));
-        java.util.concurrent.locks.LockSupport.unpark(thread);
+        Change done = submit(work, false);
         return durability == Durability.OFF ? CompletableFuture.completedFuture(null) : done;
     }
 
     /** Queues a change and waits until it is stored. */
     public void writeAndWait(Work work) {
-        await(write(work));
+        if (durability == Durability.OFF) {
+            submit(work, false);
+            return;
+        }
+        await(submit(work, true));
+    }
+
+    private Change submit(Work work, boolean awaited) {
+        Change done = new Change();
+        done.awaited = awaited;
+        pending.add(new Op(work, done));
+        java.util.concurrent.locks.LockSupport.unpark(thread);
+        return done;
     }
 
     /** Waits until a change is stored, committing the waiting group itself when no one else is. */
     public void await(CompletableFuture<Void> stored) {
+        if (stored instanceof Change c) {
+            c.awaited = true;
+        }
         while (!stored.isDone()) {
             if (committing.tryLock()) {
                 try {
@@ -181,16 +205,19 @@ public final class Store implements AutoCloseable {
      * committed in the order they were queued.
      */
     private void run() {
-        while (true) {
-            if (pending.isEmpty()) {
-                java.util.concurrent.locks.LockSupport.parkNanos(this, 100_000_000L);
-            }
+        Runnable commit = io.cohort.core.Background.reporting("the store's background commit of " + file, () -> {
             committing.lock();
             try {
                 commitPending(null);
             } finally {
                 committing.unlock();
             }
+        });
+        while (true) {
+            if (pending.isEmpty()) {
+                java.util.concurrent.locks.LockSupport.parkNanos(this, 100_000_000L);
+            }
+            commit.run();
             if (closed && pending.isEmpty()) {
                 return;
             }
@@ -200,7 +227,11 @@ public final class Store implements AutoCloseable {
         }
     }
 
-    /** Commits {@code first} (if any) and everything waiting, in one transaction. Holds the commit lock. */
+    /**
+     * Commits {@code first} (if any) and everything waiting, in one transaction, each piece of work
+     * inside a savepoint of its own: a piece that fails is rolled back to its savepoint, so none of its
+     * statements reach the commit, and the others commit. Holds the commit lock.
+     */
     private void commitPending(Op first) {
         List<Op> group = new ArrayList<>();
         if (first != null) {
@@ -211,19 +242,40 @@ public final class Store implements AutoCloseable {
             return;
         }
         List<Op> applied = new ArrayList<>(group.size());
-        for (Op op : group) {
-            try {
-                op.work.run(tx);
-                applied.add(op);
-            } catch (SQLException | RuntimeException e) {
-                op.done.completeExceptionally(e);
-            }
-        }
         try {
+            for (Op op : group) {
+                pieces.execute("SAVEPOINT piece");
+                try {
+                    op.work.run(tx);
+                    pieces.execute("RELEASE piece");
+                    applied.add(op);
+                } catch (SQLException | RuntimeException | Error e) {
+                    pieces.execute("ROLLBACK TO piece");
+                    pieces.execute("RELEASE piece");
+                    fail(op, e);
+                }
+            }
             writer.commit();
             applied.forEach(op -> op.done.complete(null));
+        } catch (SQLException | RuntimeException e) {
+            // The transaction itself failed (the disk, the savepoints): nothing of the group is stored.
+            rollbackQuietly();
+            group.stream().filter(op -> !op.done.isDone()).forEach(op -> fail(op, e));
+        }
+    }
+
+    private void fail(Op op, Throwable e) {
+        op.done.completeExceptionally(e);
+        if (!op.done.awaited) {
+            io.cohort.core.Background.report("a change to the session database " + file + " that nobody waited for", e);
+        }
+    }
+
+    private void rollbackQuietly() {
+        try {
+            writer.rollback();
         } catch (SQLException e) {
-            applied.forEach(op -> op.done.completeExceptionally(e));
+            // The commit failed and so did the rollback: the connection is gone, and each change says so.
         }
     }
 

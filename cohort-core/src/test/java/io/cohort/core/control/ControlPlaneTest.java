@@ -73,7 +73,7 @@ class ControlPlaneTest {
     void open() {
         MutableClock clock = new MutableClock();
         store = Store.open(dir.resolve("session.db"), Durability.COMMIT);
-        queues = new QueueService(store, clock);
+        queues = new QueueService(new io.cohort.core.queue.SqliteQueueJournal(store), clock);
         results = new ResultStore(store, clock);
         snapshots = new SnapshotStore(store, dir.resolve("snapshots"), clock);
         agents = new AgentRegistry(clock);
@@ -190,6 +190,92 @@ class ControlPlaneTest {
         // A job of that worker that starts late anyway is told not to run it.
         assertThat(send("GET", "/v1/agents/w1/spec", "", t)).satisfies(r -> assertThat(r.statusCode()).isEqualTo(409))
                 .satisfies(r -> assertThat(r.body()).contains("must not run it"));
+    }
+
+    @Test
+    void aCallerWithoutTheTokenIsRefusedBeforeItsBodyIsReadAndDisconnected() throws Exception {
+        URI u = URI.create(plane.url());
+        try (Socket s = new Socket(u.getHost(), u.getPort())) {
+            s.setSoTimeout(10_000);
+            // A large body is declared and never sent: the answer must not wait for it.
+            s.getOutputStream().write(("POST /v1/queues/q/items HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer nope\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{\"items\":[").getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            // readAllBytes ends only when the server closes the connection.
+            String response = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertThat(response).startsWith("HTTP/1.1 401").containsIgnoringCase("Connection: close")
+                    .contains("Authorization: Bearer $COHORT_TOKEN");
+        }
+        assertThat(queues.names()).isEmpty();
+    }
+
+    @Test
+    void ackOrFailOfAnIdTheQueueNeverHadIsNotFoundAndNamesIt() throws Exception {
+        String t = plane.token();
+        send("POST", "/v1/queues/q/items", "{\"items\":[1]}", t);
+        String taken = send("POST", "/v1/queues/q/take", "{\"wait_ms\":0}", t).body();
+        assertThat(taken).contains("\"id\":1,");
+
+        assertThat(send("POST", "/v1/queues/q/ack", "{\"ids\":[1,4242]}", t)).satisfies(r -> {
+            assertThat(r.statusCode()).isEqualTo(404);
+            assertThat(r.body()).startsWith("{\"error\":").contains("4242");
+        });
+        assertThat(send("POST", "/v1/queues/q/fail", "{\"id\":777,\"error\":\"x\"}", t)).satisfies(r -> {
+            assertThat(r.statusCode()).isEqualTo(404);
+            assertThat(r.body()).startsWith("{\"error\":").contains("777");
+        });
+        // Nothing was acknowledged by the refused request; a real acknowledgement, and its repetition, are fine.
+        assertThat(queues.progress("q").done()).isZero();
+        assertThat(send("POST", "/v1/queues/q/ack", "{\"ids\":[1]}", t).statusCode()).isEqualTo(200);
+        assertThat(send("POST", "/v1/queues/q/ack", "{\"ids\":[1]}", t).statusCode()).isEqualTo(200);
+        assertThat(send("POST", "/v1/queues/q/fail", "{\"id\":1,\"error\":\"late\"}", t).statusCode()).isEqualTo(200);
+        assertThat(queues.progress("q").done()).isEqualTo(1);
+        // An id of another queue is not this queue's.
+        send("POST", "/v1/queues/other/items", "{\"items\":[2]}", t);
+        assertThat(send("POST", "/v1/queues/q/ack", "{\"ids\":[2]}", t).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void aMalformedUriGetsTheJsonErrorNotAPage() throws Exception {
+        for (String path : new String[] {"/v1/queues/%ZZ", "/v1/results/%", "/v1/results/a%2"}) {
+            String response = rawRequest("GET", path, new byte[0], plane.token());
+            assertThat(response).as(path).startsWith("HTTP/1.1 400").containsIgnoringCase("Content-Type: application/json")
+                    .contains("{\"error\":").doesNotContainIgnoringCase("<html");
+        }
+    }
+
+    @Test
+    void resultsRefuseTextThatIsNotUtf8InBodiesAndKeys() throws Exception {
+        String t = plane.token();
+        byte[] notUtf8 = {'"', 'a', (byte) 0xC3, (byte) 0x28, '"'};
+        String response = rawRequest("PUT", "/v1/results/k", notUtf8, t);
+        assertThat(response).startsWith("HTTP/1.1 400").contains("UTF-8");
+        assertThat(send("PUT", "/v1/results?key=bad%C3%28key", "1", t)).satisfies(r -> {
+            assertThat(r.statusCode()).isEqualTo(400);
+            assertThat(r.body()).contains("not valid UTF-8");
+        });
+        assertThat(send("PUT", "/v1/results/bad%FFkey", "1", t).statusCode()).isEqualTo(400);
+        assertThat(results.count()).isZero();
+        // Valid UTF-8, escaped or not, is kept exactly.
+        assertThat(send("PUT", "/v1/results?key=caf%C3%A9", "\"crème\"", t).statusCode()).isEqualTo(200);
+        assertThat(results.get("café")).isPresent();
+        assertThat(send("GET", "/v1/results?key=caf%C3%A9", "", t).body()).isEqualTo("\"crème\"");
+    }
+
+    @Test
+    void anUnexpectedFailureAnswers500WithoutItsTextAndIsLogged() throws Exception {
+        io.cohort.Session broken = (io.cohort.Session) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {io.cohort.Session.class}, (proxy, method, args) -> {
+                    throw new IllegalStateException("secret detail /home/someone/private.db");
+                });
+        plane.serveSession(broken, new SessionEvents(w -> Map.of()), w -> Map.of(), Map.of());
+        try (io.cohort.core.LogCapture log = new io.cohort.core.LogCapture()) {
+            HttpResponse<String> r = send("GET", "/v1/workers", "", plane.token());
+            assertThat(r.statusCode()).isEqualTo(500);
+            assertThat(r.body()).startsWith("{\"error\":").contains("internal error").doesNotContain("secret", "private.db",
+                    "IllegalStateException");
+            assertThat(log.reports()).anySatisfy(m -> assertThat(m).contains("GET /v1/workers", "secret detail"));
+        }
     }
 
     /** Records what the agent routes report, in order. */

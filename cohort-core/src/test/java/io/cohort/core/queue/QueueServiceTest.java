@@ -30,7 +30,7 @@ class QueueServiceTest {
     @BeforeEach
     void open() {
         store = Store.open(dir.resolve("session.db"), Durability.COMMIT);
-        queues = new QueueService(store, clock);
+        queues = new QueueService(new SqliteQueueJournal(store), clock);
         queues.declare("q", new QueueOptions(2, Duration.ofSeconds(10)));
     }
 
@@ -207,7 +207,7 @@ class QueueServiceTest {
     private void reopen() {
         store.close();
         store = Store.open(dir.resolve("session.db"), Durability.COMMIT);
-        queues = new QueueService(store, clock);
+        queues = new QueueService(new SqliteQueueJournal(store), clock);
     }
 
     @Test

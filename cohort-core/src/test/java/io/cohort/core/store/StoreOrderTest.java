@@ -20,7 +20,7 @@ class StoreOrderTest {
     void aPutToAQueueDeclaredOnTheFlyNeverOvertakesTheQueuesOwnRow() throws Exception {
         Store store = Store.open(dir.resolve("session.db"), Durability.COMMIT);
         try {
-            QueueService queues = new QueueService(store, new MutableClock());
+            QueueService queues = new QueueService(new io.cohort.core.queue.SqliteQueueJournal(store), new MutableClock());
             AtomicBoolean running = new AtomicBoolean(true);
             // Changes nobody waits for keep the background committer busy meanwhile.
             // A steady trickle of changes nobody waits for keeps the background committer in play.

@@ -4,7 +4,7 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Benchmark probe (lives in the backend's package to reach its package-private /proc reader): does
+ * For the benchmarks only (bench/FanOut), in the backend's package to reach its /proc reader: does
  * exactly the process-table work of {@code LocalWorker.members()}, which every worker's reaper runs
  * once when the worker exits (and stop/kill run once per round): read /proc/[pid]/stat of every
  * process, and /proc/[pid]/environ of every one that is not in the worker's session or group.

@@ -1,8 +1,10 @@
 package io.cohort.local;
 
 /**
- * Benchmark probe: what the local backend's cgroup bookkeeping costs the session per worker (create
- * the worker's folders and write its limits, then remove them), with the same detection as a session.
+ * For the benchmarks only (bench/: FanOut, LaunchLatency): what the local backend's cgroup
+ * bookkeeping costs the session per worker (create the worker's folders and write its limits, then
+ * remove them), with the same detection as a session. Public so that bench needs no class of its
+ * own in this package.
  */
 public final class CgroupProbe implements AutoCloseable {
     private final Cgroups cgroups;

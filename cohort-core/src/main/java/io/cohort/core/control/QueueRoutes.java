@@ -1,0 +1,134 @@
+package io.cohort.core.control;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.util.RawValue;
+import io.cohort.QueueProgress;
+import io.cohort.core.queue.QueueService;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code /v1/queues/...} and {@code /v1/heartbeat}: named leased queues for workers
+ * (docs/control-plane.md, "Queues"): put, take (a long poll), ack, fail, close, progress.
+ */
+final class QueueRoutes {
+    /** The longest a take may wait for an item before answering empty. */
+    static final long MAX_WAIT_MS = 60_000;
+    private final QueueService queues;
+
+    QueueRoutes(QueueService queues) {
+        this.queues = queues;
+    }
+
+    /** {@code POST /v1/heartbeat}: extends every lease the caller holds. */
+    void heartbeat(Request r, List<String> p) throws IOException {
+        r.expect("POST");
+        queues.heartbeat(r.worker());
+        r.answer(200, Map.of());
+    }
+
+    void route(Request r, List<String> p) throws IOException, InterruptedException {
+        if (p.size() == 2) {
+            r.expect("GET");
+            r.answer(200, queues.names());
+            return;
+        }
+        String name = p.get(2);
+        String action = p.size() > 3 ? p.get(3) : "";
+        if (p.size() > 4) {
+            throw new HttpError(404, "no such endpoint: " + r.exchange.getRequestURI().getPath());
+        }
+        switch (action) {
+            case "" -> {
+                r.expect("GET");
+                r.answer(200, progress(queues.progress(name)));
+            }
+            case "items" -> put(r, name);
+            case "take" -> take(r, name);
+            case "ack" -> {
+                r.expect("POST");
+                queues.awaitStored(queues.ack(name, r.worker(), Request.ids(r.json().get("ids"), "ids")));
+                r.answer(200, Map.of());
+            }
+            case "fail" -> {
+                r.expect("POST");
+                JsonNode body = r.json();
+                long id = Request.longField(body, "id", -1, 1, Long.MAX_VALUE);
+                JsonNode error = body.get("error");
+                queues.fail(name, r.worker(), id, error == null ? "failed (no reason given)" : error.asText());
+                r.answer(200, Map.of());
+            }
+            case "close" -> {
+                r.expect("POST");
+                queues.close(name);
+                r.answer(200, Map.of());
+            }
+            default -> throw new HttpError(404, "no such queue action '" + action + "' (items, take, ack, fail, close)");
+        }
+    }
+
+    private void put(Request r, String name) throws IOException {
+        r.expect("POST");
+        JsonNode body = r.json();
+        JsonNode items = body.get("items");
+        if (items == null || !items.isArray()) {
+            throw new HttpError(400, "send {\"items\": [value, ...]} (and optionally \"keys\": [key or null, ...])");
+        }
+        List<String> jsons = new ArrayList<>();
+        items.forEach(i -> jsons.add(i.toString()));
+        List<String> keys = null;
+        JsonNode k = body.get("keys");
+        if (k != null) {
+            if (!k.isArray() || k.size() != items.size()) {
+                throw new HttpError(400, "\"keys\" must be a list as long as \"items\" (null for an item without a key)");
+            }
+            keys = new ArrayList<>();
+            for (JsonNode key : k) {
+                keys.add(key.isNull() ? null : key.asText());
+            }
+        }
+        r.answer(200, Map.of("added", queues.put(name, jsons, keys)));
+    }
+
+    private void take(Request r, String name) throws IOException, InterruptedException {
+        r.expect("POST");
+        JsonNode body = r.json();
+        int max = (int) Request.longField(body, "max", 1, 1, 10_000);
+        long wait = Request.longField(body, "wait_ms", 30_000, 0, MAX_WAIT_MS);
+        QueueService.Taken t = queues.take(name, r.worker(), max, Duration.ofMillis(wait), Request.ids(body.get("ack"), "ack"));
+        List<Map<String, Object>> items = new ArrayList<>();
+        for (QueueService.Leased l : t.items()) {
+            Map<String, Object> item = new LinkedHashMap<>();
+            item.put("id", l.id());
+            item.put("attempt", l.attempt());
+            // Stored as JSON text: written as it is, not parsed again.
+            item.put("value", new RawValue(l.json()));
+            items.add(item);
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("items", items);
+        m.put("done", t.done());
+        m.put("lease_ms", t.leaseMillis());
+        r.answer(200, m);
+    }
+
+    /** A queue's progress as the API writes it (also the session's queue events). */
+    static Map<String, Object> progress(QueueProgress p) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("queue", p.queue());
+        m.put("added", p.added());
+        m.put("ready", p.ready());
+        m.put("in_flight", p.inFlight());
+        m.put("done", p.done());
+        m.put("failed", p.failed());
+        m.put("closed", p.closed());
+        m.put("drained", p.drained());
+        m.put("rate_per_second", p.ratePerSecond());
+        m.put("eta_seconds", p.eta() == null ? null : p.eta().toSeconds());
+        return m;
+    }
+}

@@ -1,0 +1,40 @@
+package io.cohort.local;
+
+import io.cohort.SessionOptions;
+import io.cohort.core.CoreSettings;
+import java.util.Locale;
+
+/**
+ * The local backend's settings (README, "Settings"), read and checked once when a session opens.
+ *
+ * @param masterIp  the address workers get as the master's (local.masterIp), an IPv4 or IPv6 literal
+ * @param cgroups   whether workers get cgroups where they are writable (local.cgroups: auto or off)
+ * @param nvidiaSmi the GPU discovery command (local.nvidiaSmi)
+ * @param pidNamespace whether workers get a pid namespace each where no cgroup holds their trees and the
+ *                  kernel allows one (local.pidNamespace: auto or off)
+ */
+record LocalSettings(String masterIp, boolean cgroups, String nvidiaSmi, boolean pidNamespace) {
+
+    static LocalSettings from(SessionOptions o) {
+        String ip = o.setting("local.masterIp", "127.0.0.1");
+        if (!ip.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}") && !ip.matches("[0-9A-Fa-f:]+")) {
+            throw new IllegalArgumentException(CoreSettings.where("local.masterIp") + " must be an IP address of this"
+                    + " machine (workers connect to it), such as 127.0.0.1, got '" + ip + "'");
+        }
+        String cgroups = o.setting("local.cgroups", "auto").toLowerCase(Locale.ROOT);
+        if (!cgroups.equals("auto") && !cgroups.equals("off")) {
+            throw new IllegalArgumentException(CoreSettings.where("local.cgroups") + " is auto (use cgroups where they are"
+                    + " writable) or off, got '" + cgroups + "'");
+        }
+        String smi = o.setting("local.nvidiaSmi", "nvidia-smi");
+        if (smi.isBlank()) {
+            throw new IllegalArgumentException(CoreSettings.where("local.nvidiaSmi") + " must name the GPU discovery command");
+        }
+        String pidNamespace = o.setting(PidNamespaces.SETTING, "auto").toLowerCase(Locale.ROOT);
+        if (!pidNamespace.equals("auto") && !pidNamespace.equals("off")) {
+            throw new IllegalArgumentException(CoreSettings.where(PidNamespaces.SETTING) + " is auto (a pid namespace per"
+                    + " worker where no cgroup holds its processes and the kernel allows one) or off, got '" + pidNamespace + "'");
+        }
+        return new LocalSettings(ip, cgroups.equals("auto"), smi.strip(), pidNamespace.equals("auto"));
+    }
+}
