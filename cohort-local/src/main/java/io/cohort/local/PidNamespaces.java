@@ -67,10 +67,6 @@ final class PidNamespaces {
         return prefix;
     }
 
-    boolean enabled() {
-        return !prefix.isEmpty();
-    }
-
     /** For the workers' notes; null where cgroups hold the trees. */
     String note() {
         return note;
