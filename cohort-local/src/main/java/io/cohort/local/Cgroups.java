@@ -44,6 +44,11 @@ interface Cgroups {
 
     boolean enforcesCpu();
 
+    /** Whether each worker's cgroups hold its whole tree (see {@link Slot#holdsTree()}). */
+    default boolean holdsTrees() {
+        return true;
+    }
+
     /** The session's cgroup folders, for the guard. */
     List<Path> sessionDirectories();
 
@@ -147,6 +152,11 @@ interface Cgroups {
 
         @Override
         public boolean enforcesCpu() {
+            return false;
+        }
+
+        @Override
+        public boolean holdsTrees() {
             return false;
         }
 

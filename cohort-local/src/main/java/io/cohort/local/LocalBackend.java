@@ -22,7 +22,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /**
- * Workers as local process trees: each in its own process session and cgroup, with its own
+ * Workers as local process trees: each in its own process session and cgroup (or, without
+ * writable cgroups, its own pid namespace), with its own
  * loopback address and its own GPUs, watched by the session's orphan guard.
  */
 final class LocalBackend implements Backend {
@@ -31,6 +32,7 @@ final class LocalBackend implements Backend {
     private final String guardId;
     private final String masterAddress;
     private final Cgroups cgroups;
+    private final PidNamespaces namespaces;
     private final Gpus gpus;
     private final LoopbackAddresses addresses = new LoopbackAddresses();
     private final Guard guard;
@@ -44,6 +46,7 @@ final class LocalBackend implements Backend {
         LocalSettings settings = LocalSettings.from(options);
         this.masterAddress = settings.masterIp();
         this.cgroups = Cgroups.detect(guardId, settings.cgroups() ? "auto" : "off");
+        this.namespaces = PidNamespaces.detect(settings.pidNamespace(), cgroups.holdsTrees());
         this.gpus = Gpus.discover(settings.nvidiaSmi(), System.getenv("CUDA_VISIBLE_DEVICES"));
         this.guard = Guard.start(sessionDirectory, guardId, options.stopGrace(), cgroups.sessionDirectories());
         this.timers = Executors.newScheduledThreadPool(1, r -> {
@@ -103,7 +106,7 @@ final class LocalBackend implements Backend {
         sink.placed(ip, gpuIndices, notes(spec));
         WorkerSpec placed = new WorkerSpec(spec.sessionId(), spec.workerId(), spec.command(), env,
                 spec.workingDirectory(), spec.cpu(), spec.memoryBytes(), spec.gpus());
-        LocalWorker worker = new LocalWorker(placed, sink, slot, guard, timers, () -> {
+        LocalWorker worker = new LocalWorker(placed, sink, slot, namespaces.prefix(), guard, timers, () -> {
             running.remove(spec.workerId());
             gpus.give(gpuIndices);
         });
@@ -121,6 +124,9 @@ final class LocalBackend implements Backend {
         String cores = String.format(java.util.Locale.ROOT, "%.2f", spec.cpu());
         notes.add(cgroups.enforcesCpu() ? "cpu limited to " + cores + " cores by " + cgroups.name() + " quota"
                 : "cpu not limited: no writable cgroup cpu controller; " + cores + " cores are only reserved");
+        if (namespaces.note() != null) {
+            notes.add(namespaces.note());
+        }
         return notes;
     }
 

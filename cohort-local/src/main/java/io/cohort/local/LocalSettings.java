@@ -10,8 +10,10 @@ import java.util.Locale;
  * @param masterIp  the address workers get as the master's (local.masterIp), an IPv4 or IPv6 literal
  * @param cgroups   whether workers get cgroups where they are writable (local.cgroups: auto or off)
  * @param nvidiaSmi the GPU discovery command (local.nvidiaSmi)
+ * @param pidNamespace whether workers get a pid namespace each where no cgroup holds their trees and the
+ *                  kernel allows one (local.pidNamespace: auto or off)
  */
-record LocalSettings(String masterIp, boolean cgroups, String nvidiaSmi) {
+record LocalSettings(String masterIp, boolean cgroups, String nvidiaSmi, boolean pidNamespace) {
 
     static LocalSettings from(SessionOptions o) {
         String ip = o.setting("local.masterIp", "127.0.0.1");
@@ -28,6 +30,11 @@ record LocalSettings(String masterIp, boolean cgroups, String nvidiaSmi) {
         if (smi.isBlank()) {
             throw new IllegalArgumentException(CoreSettings.where("local.nvidiaSmi") + " must name the GPU discovery command");
         }
-        return new LocalSettings(ip, cgroups.equals("auto"), smi.strip());
+        String pidNamespace = o.setting(PidNamespaces.SETTING, "auto").toLowerCase(Locale.ROOT);
+        if (!pidNamespace.equals("auto") && !pidNamespace.equals("off")) {
+            throw new IllegalArgumentException(CoreSettings.where(PidNamespaces.SETTING) + " is auto (a pid namespace per"
+                    + " worker where no cgroup holds its processes and the kernel allows one) or off, got '" + pidNamespace + "'");
+        }
+        return new LocalSettings(ip, cgroups.equals("auto"), smi.strip(), pidNamespace.equals("auto"));
     }
 }

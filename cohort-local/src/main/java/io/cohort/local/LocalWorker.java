@@ -19,13 +19,24 @@ import java.util.concurrent.TimeUnit;
  * One worker as a local process tree. Its first process starts in a session of its own (so its
  * pid is also its process group and session id), joins its cgroups, then execs the program. Its
  * tree is everything in its cgroups, its process group or session, or carrying its id in the
- * environment; stopping and finishing act on the whole tree.
+ * environment; stopping and finishing act on the whole tree. Without writable cgroups its first
+ * process is {@code unshare}, which makes a pid namespace whose init runs the program (see
+ * {@link PidNamespaces}): the tree then also holds whatever escaped both session and environment.
  */
 final class LocalWorker implements WorkerHandle {
-    /** Joins the cgroups named by the first arguments, then execs the rest. */
-    private static final String JOIN_AND_EXEC = "n=$1; shift; while [ \"$n\" -gt 0 ]; do"
-            + " echo $$ > \"$1\" || { echo \"cohort: cannot join cgroup $1\" >&2; exit 125; }; shift; n=$((n-1)); done;"
-            + " exec \"$@\"";
+    /** Joins the cgroups named by the first arguments (a count, then the cgroup.procs files). */
+    private static final String JOIN = "n=$1; shift; while [ \"$n\" -gt 0 ]; do"
+            + " echo $$ > \"$1\" || { echo \"cohort: cannot join cgroup $1\" >&2; exit 125; }; shift; n=$((n-1)); done;";
+    /** Joins, then execs the rest. */
+    private static final String JOIN_AND_EXEC = JOIN + " exec \"$@\"";
+    /**
+     * In a pid namespace of its own, the first process (pid 1, the namespace's init) joins the same
+     * way, then runs the program as its child rather than exec'ing it: an init gets only the signals
+     * it handles, so a program that is pid 1 would ignore the SIGTERM of a stop. It waits and exits
+     * with the program's status, and its exit ends whatever is left in the namespace. Its own stderr
+     * is /dev/null, so the shell's reports of a killed child ("Terminated") stay out of the output.
+     */
+    private static final String JOIN_AND_RUN = JOIN + " exec 3>&2 2>/dev/null; (exec \"$@\") 2>&3 3>&-; exit $?";
     private static final Duration LEFTOVER_GRACE = Duration.ofSeconds(1);
     /** Every process of a worker carries the id of its session's run in this variable. */
     static final String GUARD_VARIABLE = "COHORT_GUARD";
@@ -33,6 +44,8 @@ final class LocalWorker implements WorkerHandle {
     private final WorkerSpec spec;
     private final WorkerSink sink;
     private final Cgroups.Slot slot;
+    /** unshare's words for a pid namespace of its own, or empty (see {@link PidNamespaces}). */
+    private final List<String> namespace;
     private final Guard guard;
     private final ScheduledExecutorService timers;
     private final Runnable onEnd;
@@ -40,11 +53,12 @@ final class LocalWorker implements WorkerHandle {
     private volatile boolean ended;
     private volatile String outOfMemory;
 
-    LocalWorker(WorkerSpec spec, WorkerSink sink, Cgroups.Slot slot, Guard guard, ScheduledExecutorService timers,
-                Runnable onEnd) {
+    LocalWorker(WorkerSpec spec, WorkerSink sink, Cgroups.Slot slot, List<String> namespace, Guard guard,
+                ScheduledExecutorService timers, Runnable onEnd) {
         this.spec = spec;
         this.sink = sink;
         this.slot = slot;
+        this.namespace = List.copyOf(namespace);
         this.guard = guard;
         this.timers = timers;
         this.onEnd = onEnd;
@@ -52,7 +66,9 @@ final class LocalWorker implements WorkerHandle {
 
     /** Starts the process; a start that fails is reported to the sink, not thrown. */
     void start() {
-        List<String> command = new java.util.ArrayList<>(List.of("setsid", "/bin/sh", "-c", JOIN_AND_EXEC, "cohort-worker"));
+        List<String> command = new java.util.ArrayList<>(List.of("setsid"));
+        command.addAll(namespace);
+        command.addAll(List.of("/bin/sh", "-c", namespace.isEmpty() ? JOIN_AND_EXEC : JOIN_AND_RUN, "cohort-worker"));
         command.add(Integer.toString(slot.procsFiles().size()));
         slot.procsFiles().forEach(p -> command.add(p.toString()));
         command.addAll(spec.command());
@@ -201,7 +217,9 @@ final class LocalWorker implements WorkerHandle {
 
     /**
      * Every live process of this worker's tree: its cgroup's processes where it has one (every
-     * descendant is born there); else its process group and session, and whatever carries its mark.
+     * descendant is born there); else its process group and session, whatever carries its mark,
+     * and in a pid namespace of its own every descendant (an orphan there is adopted by the
+     * namespace's init, never by a process outside the tree).
      */
     Set<Long> members() {
         Set<Long> pids = new TreeSet<>(slot.pids());
@@ -212,8 +230,10 @@ final class LocalWorker implements WorkerHandle {
         long root = process.pid();
         String sessionMark = GUARD_VARIABLE + "=" + spec.env().get(GUARD_VARIABLE);
         String workerMark = "COHORT_WORKER_ID=" + spec.workerId();
-        for (ProcTable.Entry e : ProcTable.read()) {
-            if (e.session() == root || e.processGroup() == root
+        List<ProcTable.Entry> table = ProcTable.read();
+        Set<Long> below = namespace.isEmpty() ? Set.of() : descendants(table, root);
+        for (ProcTable.Entry e : table) {
+            if (e.session() == root || e.processGroup() == root || below.contains(e.pid())
                     || (ProcTable.hasVariable(e.pid(), workerMark) && ProcTable.hasVariable(e.pid(), sessionMark))) {
                 pids.add(e.pid());
             }
@@ -223,16 +243,35 @@ final class LocalWorker implements WorkerHandle {
         return pids;
     }
 
-    /** Resident memory of the tree's process group and session. */
+    /** Resident memory of the tree's process group and session, and in a pid namespace of all its processes. */
     long residentBytes(List<ProcTable.Entry> table) {
         long root = pid();
+        Set<Long> below = namespace.isEmpty() ? Set.of() : descendants(table, root);
         long sum = 0;
         for (ProcTable.Entry e : table) {
-            if (e.session() == root || e.processGroup() == root) {
+            if (e.session() == root || e.processGroup() == root || below.contains(e.pid())) {
                 sum += e.rssBytes();
             }
         }
         return sum;
+    }
+
+    /** Every process below {@code root} in {@code table}. */
+    static Set<Long> descendants(List<ProcTable.Entry> table, long root) {
+        java.util.Map<Long, List<Long>> children = new java.util.HashMap<>();
+        for (ProcTable.Entry e : table) {
+            children.computeIfAbsent(e.parent(), k -> new java.util.ArrayList<>()).add(e.pid());
+        }
+        Set<Long> found = new java.util.HashSet<>();
+        java.util.ArrayDeque<Long> todo = new java.util.ArrayDeque<>(List.of(root));
+        while (!todo.isEmpty()) {
+            for (long child : children.getOrDefault(todo.pop(), List.of())) {
+                if (found.add(child)) {
+                    todo.push(child);
+                }
+            }
+        }
+        return found;
     }
 
     static String megabytes(long bytes) {

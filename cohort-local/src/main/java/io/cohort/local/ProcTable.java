@@ -13,8 +13,8 @@ final class ProcTable {
     private static final Path PROC = Path.of("/proc");
     private static final long PAGE_SIZE = 4096;
 
-    /** One live (not zombie) process. */
-    record Entry(long pid, long processGroup, long session, long rssBytes) {
+    /** One live (not zombie) process; {@code parent} is its parent's pid. */
+    record Entry(long pid, long parent, long processGroup, long session, long rssBytes) {
     }
 
     private ProcTable() {
@@ -64,7 +64,7 @@ final class ProcTable {
                 return null;
             }
             long pid = Long.parseLong(dir.getFileName().toString());
-            return new Entry(pid, Long.parseLong(f[2]), Long.parseLong(f[3]), Long.parseLong(f[21]) * PAGE_SIZE);
+            return new Entry(pid, Long.parseLong(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3]), Long.parseLong(f[21]) * PAGE_SIZE);
         } catch (IOException | RuntimeException e) {
             return null;
         }

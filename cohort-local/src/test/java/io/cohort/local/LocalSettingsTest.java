@@ -17,8 +17,9 @@ class LocalSettingsTest {
     @Test
     void defaultsAndGivenValues() {
         LocalSettings d = LocalSettings.from(SessionOptions.builder().build());
-        assertThat(d).isEqualTo(new LocalSettings("127.0.0.1", true, "nvidia-smi"));
+        assertThat(d).isEqualTo(new LocalSettings("127.0.0.1", true, "nvidia-smi", true));
         assertThat(LocalSettings.from(SessionOptions.builder().setting("local.cgroups", "OFF").build()).cgroups()).isFalse();
+        assertThat(LocalSettings.from(SessionOptions.builder().setting("local.pidNamespace", "off").build()).pidNamespace()).isFalse();
     }
 
     @Test
@@ -30,5 +31,8 @@ class LocalSettingsTest {
                         + " auto (use cgroups where they are writable) or off, got 'sometimes'");
         assertThatThrownBy(() -> LocalSettings.from(SessionOptions.builder().setting("local.masterIp", "my laptop").build()))
                 .hasMessageContaining("local.masterIp").hasMessageContaining("such as 127.0.0.1");
+        assertThatThrownBy(() -> LocalSettings.from(SessionOptions.builder().setting("local.pidNamespace", "sometimes").build()))
+                .hasMessageStartingWith("the setting local.pidNamespace (-Dcohort.local.pidNamespace,")
+                .hasMessageEndingWith(" or off, got 'sometimes'");
     }
 }
