@@ -563,19 +563,25 @@ def list_workers():
 def await_workers(ids=None, wait_for_completion=True, timeout_seconds=60):
     """Waits until the workers have ended (wait_for_completion=True) or are running (False).
 
-    ids: an id, a description, or a list of them; None or empty means every worker of the session.
+    ids: an id, a description, or a list of them; None means every worker of the session, and an empty
+    list none (it returns at once with both lists empty).
     timeout_seconds: the longest wait; 0 waits without limit; strings are accepted.
     Returns {"workers": [...], "failures": [...]}: those that reached the wanted state (for completion:
     succeeded) and the others (failed, stopped, or not there in time), in launch order.
     """
-    body = {"ids": _ids([ids]), "wait_for_completion": _boolean(wait_for_completion),
-            "timeout_seconds": 0 if timeout_seconds is None else timeout_seconds}
+    if isinstance(ids, (list, tuple, set)) and not ids:
+        # An explicit empty list (every launch filtered out): nothing to wait for. None means all.
+        return {"workers": [], "failures": []}
     try:
         seconds = float(timeout_seconds or 0)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         seconds = 0  # the session names the bad value
+    body = {"ids": _ids([ids]), "wait_for_completion": _boolean(wait_for_completion),
+            "timeout_seconds": 0 if timeout_seconds is None or seconds == float("inf") else timeout_seconds}
     session = _current()
-    result, event = session.request("POST", "/v1/workers/await", body, timeout=None if seconds <= 0 else seconds + 60)
+    # No socket timeout for a wait without limit, or one longer than a socket timeout can be.
+    socket_timeout = None if seconds <= 0 or seconds > 1e6 else seconds + 60
+    result, event = session.request("POST", "/v1/workers/await", body, timeout=socket_timeout)
     session.wait_printed(event)
     return result
 

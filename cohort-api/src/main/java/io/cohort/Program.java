@@ -28,20 +28,31 @@ public record Program(Kernel kernel, String script, String code) {
 
     /** Java code (statements or a class with a main method); a leading '!' makes it a shell command. */
     public static Program code(String code) {
-        Objects.requireNonNull(code, "code");
-        if (code.startsWith("!")) {
-            return new Program(Kernel.SHELL, null, code.substring(1));
-        }
-        return new Program(Kernel.JAVA, null, code);
+        return code(Kernel.JAVA, code);
     }
 
-    /** Code in the given kernel; a leading '!' still means a shell command. */
+    /**
+     * Code in the given kernel; a leading '!' still means a shell command (each line's '!' is
+     * removed when every line has one). python3 code keeps its kernel: as in the reference's engines,
+     * its '!' lines are shell commands wherever they stand, mixed with Python or not.
+     */
     public static Program code(Kernel kernel, String code) {
         Objects.requireNonNull(code, "code");
-        if (code.startsWith("!")) {
-            return new Program(Kernel.SHELL, null, code.substring(1));
+        if (kernel != Kernel.PYTHON3 && code.startsWith("!")) {
+            return new Program(Kernel.SHELL, null, shellLines(code));
         }
         return new Program(kernel, null, code);
+    }
+
+    /** The command lines of '!' code: without each line's '!' when every non-blank line has one. */
+    private static String shellLines(String code) {
+        boolean everyLine = code.lines().filter(l -> !l.isBlank()).allMatch(l -> l.stripLeading().startsWith("!"));
+        if (!everyLine) {
+            return code.substring(1);
+        }
+        StringBuilder out = new StringBuilder();
+        code.lines().forEach(l -> out.append(l.isBlank() ? "" : l.stripLeading().substring(1)).append('\n'));
+        return out.toString();
     }
 
     /** A shell command line, run with /bin/sh -c. */

@@ -107,7 +107,7 @@ final class ServeCommand {
         m.put("directory", session.directory().toString());
         m.put("working_directory", session.workingDirectory().toString());
         m.put("master_ip", session.masterAddress());
-        m.put("started_at", Instant.now().toString());
+        m.put("started_at", Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS).toString());
         return m;
     }
 

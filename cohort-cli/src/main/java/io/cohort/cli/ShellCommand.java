@@ -68,8 +68,10 @@ final class ShellCommand {
                 for (String s : STARTUP) {
                     shell.eval(s);
                 }
+                boolean attached = System.getProperty("cohort.attach") != null;
                 above.println("cohort: launchWorkers(2, 0.2, 0.5, \"System.out.println(42)\"), listWorkers(), showWorkers(),"
-                        + " awaitWorkers(), stopWorkers(). /exit ends the session and its workers.");
+                        + " awaitWorkers(), stopWorkers(). /exit " + (attached ? "detaches (the session goes on)."
+                        : "ends the session and its workers."));
                 return loop(shell, reader, above, lines);
             } finally {
                 System.setOut(originalOut);

@@ -109,8 +109,13 @@ public final class WorkerRegistry {
     }
 
     /** Waits until every named worker has decided (reached or failed), or the timeout (zero = none) passes. */
+    /** Awaits longer than this wait without limit. */
+    static final Duration NO_LIMIT_BEYOND = Duration.ofDays(365L * 100);
+
     public AwaitResult await(Collection<String> ids, boolean waitForCompletion, Duration timeout) throws InterruptedException {
-        long deadline = timeout.isZero() ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
+        // Zero, or longer than anyone waits (nanoseconds overflow past 292 years): no limit.
+        long deadline = timeout.isZero() || timeout.compareTo(NO_LIMIT_BEYOND) > 0 ? Long.MAX_VALUE
+                : System.nanoTime() + timeout.toNanos();
         lock.lock();
         try {
             ids.forEach(this::require);

@@ -55,6 +55,21 @@ class PythonEngineTest {
     }
 
     @Test
+    void codeThatStartsWithAShellLineIsStillPythonCode() {
+        assertThat(run("python3", "!echo a $CDSW_ENGINE_ID\n!echo b")).containsExactly("a w1", "b");
+        assertThat(run(DEBIAN_PYTHON, "!echo first\nimport os\nprint('then python', os.environ['CDSW_ENGINE_ID'])"))
+                .containsExactly("first", "then python w1");
+    }
+
+    @Test
+    void inTheOtherKernelsCodeOfShellLinesIsAShellScript() {
+        Program p = Program.code("!echo one\n  !echo two");
+        assertThat(p.kernel()).isEqualTo(Kernel.SHELL);
+        assertThat(p.code()).isEqualTo("echo one\necho two\n");
+        assertThat(Program.code(Kernel.R, "!ls -d /").code()).isEqualTo("ls -d /\n");
+    }
+
+    @Test
     void shellLinesAndMagicsRunInIPython() {
         assertThat(Files.isExecutable(Path.of(DEBIAN_PYTHON))).as("Debian's python3 (scripts/prerequisites)").isTrue();
         String code = """

@@ -57,6 +57,8 @@ class SessionApiTest {
         assertThat(done.get("workers")).extracting(w -> w.get("status").asText()).containsExactly("succeeded", "succeeded");
         assertThat(done.get("workers").get(0).get("duration").isNumber()).isTrue();
         assertThat(session.get("w1").status()).isEqualTo(Status.SUCCEEDED);
+        // A wait longer than any clock can count is a wait without limit, not an error.
+        assertThat(call("POST", "/v1/workers/await", "{\"timeout_seconds\": 1e300}").statusCode()).isEqualTo(200);
 
         JsonNode out = JSON.readTree(call("GET", "/v1/workers/w2/output", null).body());
         assertThat(out.get("lines").get(0).get("text").asText()).isEqualTo("hello from w2");

@@ -74,6 +74,22 @@ class WorkersApiTest extends PythonSessions {
     }
 
     @Test
+    void shellLinesAnywhereInWorkerCodeAnEmptyListAndAnEndlessTimeout() throws Exception {
+        PythonProcess p = run("edges.py", """
+                import cdsw
+                mixed = cdsw.launch_workers(1, 0.2, 0.25, code="!echo from the shell\\nimport os\\nprint('and python', os.environ['CDSW_ENGINE_ID'])")
+                shells = cdsw.launch_workers(1, 0.2, 0.25, code="!echo a\\n!echo b")
+                assert mixed[0]["kernel"] == "python3", mixed
+                r = cdsw.await_workers(mixed + shells, timeout_seconds=float("inf"))
+                assert r["failures"] == [] and len(r["workers"]) == 2, r
+                assert cdsw.await_workers([]) == {"workers": [], "failures": []}
+                print("edges checked")
+                """);
+
+        assertThat(p.out()).contains("[w1] from the shell", "[w1] and python w1", "[w2] a", "[w2] b", "edges checked");
+    }
+
+    @Test
     void timeoutZeroWaitsWithoutLimitAndAShortTimeoutReportsFailures() throws Exception {
         PythonProcess p = run("timeouts.py", """
                 import cdsw

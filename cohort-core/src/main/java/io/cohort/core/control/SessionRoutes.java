@@ -179,7 +179,9 @@ final class SessionRoutes {
         if (timeout < 0 || Double.isInfinite(timeout)) {
             throw new HttpError(400, "\"timeout_seconds\" must be 0 (no limit) or more, got " + body.get("timeout_seconds"));
         }
-        AwaitResult result = s.session().await(ids, completion, Duration.ofMillis((long) Math.ceil(timeout * 1000)));
+        // Beyond a century is no limit, as 0 is (a Duration of 1e300 seconds cannot be made).
+        Duration limit = timeout > 3.0e9 ? Duration.ZERO : Duration.ofMillis((long) Math.ceil(timeout * 1000));
+        AwaitResult result = s.session().await(ids, completion, limit);
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("workers", describe(s, result.workers()));
         m.put("failures", describe(s, result.failures()));
