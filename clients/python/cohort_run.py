@@ -19,10 +19,12 @@
 The script sees ``__name__ == "__main__"``, its own ``__file__``, ``sys.argv`` and its directory on
 ``sys.path``; tracebacks show its frames only.
 """
+import builtins
 import os
 import re
 import sys
 import traceback
+import types
 
 _SHELL_OR_MAGIC = re.compile(r"^[ \t]*[!%]", re.MULTILINE)
 
@@ -81,9 +83,9 @@ def _with_debians_python(path, argv):
 
 
 def _compile(path, source, argv):
-    namespace = {"__name__": "__main__", "__file__": path, "__builtins__": __builtins__}
+    """The script's code, and what it runs with (None, or the shell behind get_ipython())."""
     if not needs_ipython(source):
-        return compile(source, path, "exec"), namespace
+        return compile(source, path, "exec"), None
     try:
         from IPython.core.inputtransformer2 import TransformerManager
         from IPython.core.interactiveshell import InteractiveShell
@@ -93,8 +95,7 @@ def _compile(path, source, argv):
         sys.exit("%s has !shell lines or %%magics, which run in IPython, and %s cannot import IPython: install it "
                  "(Debian: apt-get install python3-ipython; else pip install ipython)" % (path, sys.executable))
     shell = InteractiveShell.instance()
-    namespace["get_ipython"] = lambda: shell
-    return compile(TransformerManager().transform_cell(source), path, "exec"), namespace
+    return compile(TransformerManager().transform_cell(source), path, "exec"), shell
 
 
 def run(path, argv):
@@ -104,11 +105,19 @@ def run(path, argv):
         _retry_refused_connects_to_the_session()
     else:
         import cohort_workers  # noqa: F401  (the session's CDSW_* variables, from the first line on)
-    code, namespace = _compile(path, source, argv)
+    code, shell = _compile(path, source, argv)
     sys.argv = [path] + list(argv)
     sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
+    # The script is the __main__ module, as with python3 SCRIPT: what it defines can be pickled by
+    # reference, and multiprocessing's spawn children import it from its file.
+    main = types.ModuleType("__main__")
+    main.__file__ = path
+    main.__builtins__ = builtins
+    if shell is not None:
+        main.get_ipython = lambda: shell
+    sys.modules["__main__"] = main
     try:
-        exec(code, namespace)
+        exec(code, main.__dict__)
     except (SystemExit, KeyboardInterrupt):
         raise
     except BaseException as e:

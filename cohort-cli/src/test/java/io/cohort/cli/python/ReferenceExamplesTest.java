@@ -141,6 +141,26 @@ class ReferenceExamplesTest extends PythonSessions {
     }
 
     @Test
+    void aScriptRunAsTheEnginesRunThemIsStillTheMainModule() throws Exception {
+        // multiprocessing's spawn children import the main module from its file, and pickle what it defines by name.
+        write("pool.py", """
+                import multiprocessing, pickle
+                def twice(x):
+                    return 2 * x
+                class Thing:
+                    pass
+                if __name__ == "__main__":
+                    with multiprocessing.get_context("spawn").Pool(2) as pool:
+                        print("pool", pool.map(twice, [1, 2, 3]))
+                    print("pickled", pickle.loads(pickle.dumps(Thing())).__class__.__name__, __file__)
+                """);
+        PythonProcess p = start("-m", java.util.Map.of(), "cohort_run", "pool.py");
+
+        assertThat(p.awaitExit(RUN_WITHIN)).as(p.describe()).isZero();
+        assertThat(p.out()).contains("pool [2, 4, 6]", "pickled Thing pool.py");
+    }
+
+    @Test
     void networkExampleWorkersConnectToTheMasterIpAndGetAReply() throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
