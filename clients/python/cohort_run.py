@@ -1,7 +1,7 @@
 """Runs a Python script as the reference's engines do.
 
-    python3 -m cohort_run SCRIPT [ARGS...]      (what ``cohort python SCRIPT``, ``cohort-python`` and
-                                                 every python3 worker run)
+    python3 -m cohort_run SCRIPT [ARGS...]      (what ``cohort python SCRIPT`` and ``cohort-python`` run;
+    python3 /path/to/cohort_run.py SCRIPT ...    every python3 worker runs the file itself, which skips runpy)
 
 - ``!cmd`` lines and ``%magics`` work. Scripts written for the reference run in its IPython-like
   engine, so they may start with ``!pip3 install -r requirements.txt`` or call ``!bash start.sh``.
@@ -21,17 +21,17 @@ The script sees ``__name__ == "__main__"``, its own ``__file__``, ``sys.argv`` a
 """
 import builtins
 import os
-import re
 import sys
-import traceback
 import types
 
-_SHELL_OR_MAGIC = re.compile(r"^[ \t]*[!%]", re.MULTILINE)
-
+# Every python3 worker starts through this file: it imports no more than it must (no re, socket or
+# traceback unless needed), so a worker's start costs about what python3 SCRIPT costs.
 
 def needs_ipython(source):
     """True when a line starts with '!' (a shell command) or '%' (a magic)."""
-    return _SHELL_OR_MAGIC.search(source) is not None
+    if "!" not in source and "%" not in source:
+        return False
+    return any(line.lstrip(" \t")[:1] in ("!", "%") for line in source.splitlines())
 
 
 def _retry_refused_connects_to_the_session():
@@ -42,7 +42,45 @@ def _retry_refused_connects_to_the_session():
         seconds = 10
     if not master or seconds <= 0:
         return
-    import socket
+    if "socket" in sys.modules:
+        _patch_socket(sys.modules["socket"], master, seconds)
+    else:
+        # Patched when the script first imports it: a worker that never uses sockets pays nothing.
+        sys.meta_path.insert(0, _OnSocketImport(master, seconds))
+
+
+class _OnSocketImport:
+    """Finds the socket module as usual, and patches it once it has been executed."""
+
+    def __init__(self, master, seconds):
+        self.master = master
+        self.seconds = seconds
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "socket":
+            return None
+        sys.meta_path.remove(self)
+        from importlib.machinery import PathFinder
+        spec = PathFinder.find_spec(name, path)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _PatchingLoader(spec.loader, lambda module: _patch_socket(module, self.master, self.seconds))
+        return spec
+
+
+class _PatchingLoader:
+    def __init__(self, loader, patch):
+        self.loader = loader
+        self.patch = patch
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        self.loader.exec_module(module)
+        self.patch(module)
+
+
+def _patch_socket(socket, master, seconds):
     import time
     connect = socket.socket.connect
 
@@ -122,6 +160,7 @@ def run(path, argv):
         raise
     except BaseException as e:
         # As python3 SCRIPT would print it: the script's frames, not this runner's.
+        import traceback
         tb = e.__traceback__
         while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
             tb = tb.tb_next

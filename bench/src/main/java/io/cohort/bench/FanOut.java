@@ -74,7 +74,7 @@ final class FanOut {
             Session def = sessions.get("sDefault");
 
             // javac in the session JVM, per launch (warm), and the exact command a worker runs.
-            ProgramPreparer preparer = new ProgramPreparer(def.options().workingDirectory(), io.cohort.core.CoreSettings.from(def.options()));
+            ProgramPreparer preparer = new ProgramPreparer(def.options().workingDirectory(), io.cohort.core.CoreSettings.from(def.options()), def.directory().resolve("clients/python/cohort_run.py"));
             List<String> exact = null;
             for (int i = 0; i < 8; i++) {
                 long c0 = System.nanoTime();
@@ -307,7 +307,7 @@ final class FanOut {
                 }
             }
         }
-        List<String> sleep = new ProgramPreparer(session.options().workingDirectory(), io.cohort.core.CoreSettings.from(session.options())).prepare(Program.shell("sleep 30"), ctx.work.resolve("prep-sleep"))
+        List<String> sleep = new ProgramPreparer(session.options().workingDirectory(), io.cohort.core.CoreSettings.from(session.options()), session.directory().resolve("clients/python/cohort_run.py")).prepare(Program.shell("sleep 30"), ctx.work.resolve("prep-sleep"))
                 .command(Admission.bytes(0.02));
         List<String> wrappedSleep = new ArrayList<>(wrapperPrefix);
         wrappedSleep.addAll(sleep);

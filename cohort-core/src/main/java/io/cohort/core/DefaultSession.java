@@ -97,10 +97,10 @@ final class DefaultSession implements Session {
         AgentRegistry agents = new AgentRegistry(clock);
         this.backend = openBackend(options, agents);
         this.admission = new Admission(backend.capacity(), options.cpuOvercommit());
-        this.preparer = new ProgramPreparer(options.workingDirectory(), settings);
-        preparer.warmUp(directory.resolve("javac-warm-up"));
         this.hub = new SessionHub(directory, backend.masterAddress(), agents, settings.durability(),
                 settings.maxRequestBytes(), settings.snapshotMaxBytes(), clock);
+        this.preparer = new ProgramPreparer(options.workingDirectory(), settings, hub.pythonRunner());
+        preparer.warmUp(directory.resolve("javac-warm-up"));
         if (resumeFrom != null) {
             restoreWorkers();
         }

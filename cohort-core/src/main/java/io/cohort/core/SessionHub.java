@@ -64,6 +64,11 @@ final class SessionHub implements Consumer<WorkerEvent>, AutoCloseable {
                 TimeUnit.MILLISECONDS);
     }
 
+    /** The clients' cohort_run.py, which every python3 worker runs its program with (docs/python.md). */
+    Path pythonRunner() {
+        return clientsDirectory.resolve("python").resolve("cohort_run.py");
+    }
+
     /** The variables that let a worker reach the control plane and load the client libraries. */
     void addWorkerEnvironment(Map<String, String> env) {
         env.put("COHORT_API", controlPlane.url());

@@ -23,10 +23,13 @@ import java.util.concurrent.TimeUnit;
 public final class ProgramPreparer {
     private final Path workingDirectory;
     private final CoreSettings settings;
+    private final Path pythonRunner;
 
-    public ProgramPreparer(Path workingDirectory, CoreSettings settings) {
+    /** @param pythonRunner the clients' cohort_run.py, which python3 workers run their program with */
+    public ProgramPreparer(Path workingDirectory, CoreSettings settings, Path pythonRunner) {
         this.workingDirectory = workingDirectory;
         this.settings = settings;
+        this.pythonRunner = pythonRunner;
     }
 
     /** Starts warming the Java compiler up in the background (once per JVM). */
@@ -119,17 +122,19 @@ public final class ProgramPreparer {
 
     /**
      * Checks a Python file (with IPython's transformer when it has '!cmd' lines or %magics), and runs
-     * it with the clients' cohort_run (on every worker's PYTHONPATH), as the reference's engines
+     * it with the clients' cohort_run.py, as the reference's engines
      * would: its '!' lines and magics work, and a refused connection to the session is tried again
      * while the session is not listening yet (docs/python.md).
      */
-    private static PreparedProgram checked(String python, Path file, boolean ipython, String what) {
+    private PreparedProgram checked(String python, Path file, boolean ipython, String what) {
         if (ipython) {
             check(List.of(python, "-c", PythonCode.IPYTHON_CHECK, file.toString()), what + " (with IPython's ! and % lines)");
         } else {
             check(List.of(python, "-c", PythonCode.CHECK, file.toString()), what);
         }
-        return memory -> List.of(python, "-u", "-m", "cohort_run", file.toString());
+        // The runner's file itself, not -m: runpy alone would add a third to a worker's start.
+        String runner = pythonRunner.toString();
+        return memory -> List.of(python, "-u", runner, file.toString());
     }
 
     private static String read(Path file) {
