@@ -6,18 +6,24 @@ import io.cohort.core.WorkerEvent;
 import java.io.PrintStream;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
  * The one writer to the session's console: whole lines, each worker's in order, prefixed with the
- * worker's id ({@code [w1] }, or {@code [w1 err] } for stderr). Lines wait in a bounded queue, so a
- * slow console slows the workers' pipes instead of filling the session's memory.
+ * worker's id ({@code [w1] }, or {@code [w1 err] } for stderr). Lines wait in a queue bounded in
+ * lines and in characters ({@value #MAX_QUEUED_CHARS}, about 16 MiB of text), so a slow console
+ * slows the workers' pipes instead of filling the session's memory, even with lines of a megabyte.
  */
 public final class ConsolePrinter implements Consumer<WorkerEvent>, AutoCloseable {
     private static final String END = "\u0000end";
     private final PrintStream out;
+    /** The most characters that wait for the console at once. */
+    static final int MAX_QUEUED_CHARS = 8 << 20;
     private final BlockingQueue<String> lines = new ArrayBlockingQueue<>(8192);
+    /** Characters that may still be queued; a line takes its length's worth until it is printed. */
+    private final Semaphore room = new Semaphore(MAX_QUEUED_CHARS);
     private final Thread thread;
 
     public ConsolePrinter(PrintStream out, String sessionId) {
@@ -31,21 +37,22 @@ public final class ConsolePrinter implements Consumer<WorkerEvent>, AutoCloseabl
     public void accept(WorkerEvent event) {
         String line = format(event);
         if (line != null) {
-            try {
-                lines.put(line);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            print(line);
         }
     }
 
     /** A line of the session's own (progress, notices), in order with the workers' lines. */
     public void print(String line) {
         try {
+            room.acquire(cost(line));
             lines.put(line);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    private static int cost(String line) {
+        return Math.min(MAX_QUEUED_CHARS, Math.max(1, line.length()));
     }
 
     static String format(WorkerEvent event) {
@@ -78,6 +85,7 @@ public final class ConsolePrinter implements Consumer<WorkerEvent>, AutoCloseabl
                     return;
                 }
                 write(line);
+                room.release(cost(line));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
