@@ -39,20 +39,29 @@ public record Program(Kernel kernel, String script, String code) {
     public static Program code(Kernel kernel, String code) {
         Objects.requireNonNull(code, "code");
         if (kernel != Kernel.PYTHON3 && code.startsWith("!")) {
-            return new Program(Kernel.SHELL, null, shellLines(code));
+            String commands = shellCommands(code);
+            return new Program(Kernel.SHELL, null, commands != null ? commands : code.substring(1));
         }
         return new Program(kernel, null, code);
     }
 
-    /** The command lines of '!' code: without each line's '!' when every non-blank line has one. */
-    private static String shellLines(String code) {
-        boolean everyLine = code.lines().filter(l -> !l.isBlank()).allMatch(l -> l.stripLeading().startsWith("!"));
-        if (!everyLine) {
-            return code.substring(1);
-        }
+    /**
+     * The shell commands of code whose every non-blank line is a '!cmd' line (without the '!'s), or
+     * null when some line is not one ('!!', IPython's capture, is not).
+     */
+    public static String shellCommands(String code) {
         StringBuilder out = new StringBuilder();
-        code.lines().forEach(l -> out.append(l.isBlank() ? "" : l.stripLeading().substring(1)).append('\n'));
-        return out.toString();
+        for (String line : code.lines().toList()) {
+            String t = line.strip();
+            if (t.isEmpty()) {
+                continue;
+            }
+            if (!t.startsWith("!") || t.startsWith("!!")) {
+                return null;
+            }
+            out.append(t.substring(1)).append('\n');
+        }
+        return out.isEmpty() ? null : out.toString();
     }
 
     /** A shell command line, run with /bin/sh -c. */

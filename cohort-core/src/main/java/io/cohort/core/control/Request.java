@@ -120,12 +120,7 @@ final class Request {
 
     /** Answers {@code value} as JSON (written by Jackson; a {@code RawValue} goes as it is). */
     void answer(int status, Object value) throws IOException {
-        byte[] bytes = Json.write(value).getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", "application/json");
-        exchange.sendResponseHeaders(status, bytes.length);
-        try (java.io.OutputStream out = exchange.getResponseBody()) {
-            out.write(bytes);
-        }
+        ControlPlane.json(exchange, status, Json.write(value));
     }
 
     /** A whole number field of a JSON body, within [min, max]; required when {@code fallback < min}. */

@@ -109,7 +109,7 @@ public final class ProgramPreparer {
             // As in the reference's engines: code from an indented triple-quoted string runs, and
             // '!cmd' lines and %magics run through IPython.
             String code = PythonCode.dedent(program.code());
-            String shell = PythonCode.onlyShellLines(code);
+            String shell = Program.shellCommands(code);
             if (shell != null) {
                 // Nothing but '!cmd' lines: a shell script, with no need for IPython.
                 return shell(Program.shell(shell), null);
@@ -140,7 +140,8 @@ public final class ProgramPreparer {
     private static String read(Path file) {
         try {
             return Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException | java.io.UncheckedIOException e) {
+        } catch (IOException e) {
+            // Unreadable here, or not UTF-8: the parse check that follows says what is wrong.
             return "";
         }
     }

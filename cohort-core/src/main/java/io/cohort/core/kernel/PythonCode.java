@@ -78,20 +78,4 @@ final class PythonCode {
     static boolean hasShellOrMagicLines(String code) {
         return SHELL_OR_MAGIC.matcher(code).find();
     }
-
-    /** When every non-blank line is a '!cmd' line: those commands as a shell script; else null. */
-    static String onlyShellLines(String code) {
-        StringBuilder out = new StringBuilder();
-        for (String line : code.lines().toList()) {
-            String t = line.strip();
-            if (t.isEmpty()) {
-                continue;
-            }
-            if (!t.startsWith("!") || t.startsWith("!!")) {
-                return null;
-            }
-            out.append(t.substring(1)).append('\n');
-        }
-        return out.isEmpty() ? null : out.toString();
-    }
 }
