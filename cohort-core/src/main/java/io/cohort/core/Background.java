@@ -12,7 +12,35 @@ public final class Background {
     public static final String LOGGER = "io.cohort";
     private static final System.Logger LOG = System.getLogger(LOGGER);
 
+    /**
+     * One daemon thread for the whole JVM that ends waits (a take or an agent poll whose time ran
+     * out) and hands answers to waiting requests, so that waiting holds no thread of its own. Its
+     * tasks are short and never block.
+     */
+    private static final java.util.concurrent.ScheduledThreadPoolExecutor WAITS = waits();
+
     private Background() {
+    }
+
+    private static java.util.concurrent.ScheduledThreadPoolExecutor waits() {
+        var e = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "cohort-waits");
+            t.setDaemon(true);
+            return t;
+        });
+        // A wait answered early cancels its timeout: cancelled ones leave the queue at once.
+        e.setRemoveOnCancelPolicy(true);
+        return e;
+    }
+
+    /** Runs {@code task} once after {@code delay} on the waits thread; cancel the answer to drop it. */
+    public static java.util.concurrent.ScheduledFuture<?> after(java.time.Duration delay, String what, Runnable task) {
+        return WAITS.schedule(reporting(what, task), Math.max(0, delay.toNanos()), java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    /** Runs {@code task} soon on the waits thread (an answer handed over outside the caller's lock). */
+    public static void soon(String what, Runnable task) {
+        WAITS.execute(reporting(what, task));
     }
 
     /**

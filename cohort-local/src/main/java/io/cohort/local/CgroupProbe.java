@@ -10,7 +10,7 @@ public final class CgroupProbe implements AutoCloseable {
     private final Cgroups cgroups;
 
     public CgroupProbe(String sessionId) {
-        this.cgroups = Cgroups.detect(sessionId, "auto");
+        this.cgroups = Cgroups.detect(sessionId, "auto", LocalSettings.DEFAULT_PIDS);
     }
 
     public String name() {

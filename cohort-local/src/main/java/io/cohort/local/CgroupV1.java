@@ -7,18 +7,25 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-/** cgroup v1: a memory folder (limit, OOM count) and, where writable, a cpu folder (CFS quota). */
+/**
+ * cgroup v1: a memory folder (limit, OOM count) and, where writable, a cpu folder (CFS quota) and a
+ * pids folder (the limit of processes and threads).
+ */
 final class CgroupV1 implements Cgroups {
     static final long CFS_PERIOD_US = 100_000;
     private final Path memory;
     private final Path cpu;
+    private final Path pids;
+    private final long pidsMax;
 
-    private CgroupV1(Path memory, Path cpu) {
+    private CgroupV1(Path memory, Path cpu, Path pids, long pidsMax) {
         this.memory = memory;
         this.cpu = cpu;
+        this.pids = pids;
+        this.pidsMax = pidsMax;
     }
 
-    static Optional<Cgroups> open(String sessionId) {
+    static Optional<Cgroups> open(String sessionId, long pidsMax) {
         Optional<Path> memory = Cgroups.ownCgroup("cgroup", "memory").map(p -> p.resolve("cohort-" + sessionId));
         if (memory.isEmpty() || !makeDir(memory.get())) {
             return Optional.empty();
@@ -27,7 +34,12 @@ final class CgroupV1 implements Cgroups {
         if (cpu != null && !makeDir(cpu)) {
             cpu = null;
         }
-        return Optional.of(new CgroupV1(memory.get(), cpu));
+        Path pids = pidsMax <= 0 ? null
+                : Cgroups.ownCgroup("cgroup", "pids").map(p -> p.resolve("cohort-" + sessionId)).orElse(null);
+        if (pids != null && !makeDir(pids)) {
+            pids = null;
+        }
+        return Optional.of(new CgroupV1(memory.get(), cpu, pids, pidsMax));
     }
 
     private static boolean makeDir(Path dir) {
@@ -55,8 +67,20 @@ final class CgroupV1 implements Cgroups {
     }
 
     @Override
+    public long pidsLimit() {
+        return pids == null ? 0 : pidsMax;
+    }
+
+    @Override
     public List<Path> sessionDirectories() {
-        return cpu == null ? List.of(memory) : List.of(memory, cpu);
+        List<Path> dirs = new ArrayList<>(List.of(memory));
+        if (cpu != null) {
+            dirs.add(cpu);
+        }
+        if (pids != null) {
+            dirs.add(pids);
+        }
+        return dirs;
     }
 
     @Override
@@ -76,6 +100,11 @@ final class CgroupV1 implements Cgroups {
             Cgroups.write(c.resolve("cpu.cfs_period_us"), Long.toString(CFS_PERIOD_US));
             Cgroups.write(c.resolve("cpu.cfs_quota_us"), Long.toString(Math.max(1000, Math.round(cores * CFS_PERIOD_US))));
             dirs.add(c);
+        }
+        if (pids != null) {
+            Path p = Files.createDirectories(pids.resolve(workerId));
+            Cgroups.write(p.resolve("pids.max"), Long.toString(pidsMax));
+            dirs.add(p);
         }
         return new Slot() {
             @Override

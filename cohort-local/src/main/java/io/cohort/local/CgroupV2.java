@@ -7,20 +7,23 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * cgroup v2: one folder per worker with memory.max and cpu.max. The session folder must be able to
+ * cgroup v2: one folder per worker with memory.max, cpu.max and pids.max. The session folder must be able to
  * delegate the memory and cpu controllers to its children; where the host does not allow that
  * (our own cgroup holds processes and is not the root), v2 is not used.
  */
 final class CgroupV2 implements Cgroups {
     private final Path session;
     private final boolean cpu;
+    /** The limit of processes and threads per worker; 0 when none (not asked for, or no pids controller). */
+    private final long pidsMax;
 
-    private CgroupV2(Path session, boolean cpu) {
+    private CgroupV2(Path session, boolean cpu, long pidsMax) {
         this.session = session;
         this.cpu = cpu;
+        this.pidsMax = pidsMax;
     }
 
-    static Optional<Cgroups> open(String sessionId) {
+    static Optional<Cgroups> open(String sessionId, long pidsMax) {
         Optional<Path> own = Cgroups.ownCgroup("cgroup2", "");
         if (own.isEmpty() || !Cgroups.read(own.get().resolve("cgroup.controllers")).contains("memory")) {
             return Optional.empty();
@@ -29,9 +32,11 @@ final class CgroupV2 implements Cgroups {
         try {
             Cgroups.write(own.get().resolve("cgroup.subtree_control"), "+memory");
             Files.createDirectories(session);
-            boolean cpu = Cgroups.read(session.resolve("cgroup.controllers")).contains("cpu");
-            Cgroups.write(session.resolve("cgroup.subtree_control"), cpu ? "+memory +cpu" : "+memory");
-            return Optional.of(new CgroupV2(session, cpu));
+            String available = Cgroups.read(session.resolve("cgroup.controllers"));
+            boolean cpu = available.contains("cpu");
+            boolean pids = pidsMax > 0 && available.contains("pids");
+            Cgroups.write(session.resolve("cgroup.subtree_control"), "+memory" + (cpu ? " +cpu" : "") + (pids ? " +pids" : ""));
+            return Optional.of(new CgroupV2(session, cpu, pids ? pidsMax : 0));
         } catch (IOException | RuntimeException e) {
             Cgroups.removeQuietly(session);
             return Optional.empty();
@@ -54,6 +59,11 @@ final class CgroupV2 implements Cgroups {
     }
 
     @Override
+    public long pidsLimit() {
+        return pidsMax;
+    }
+
+    @Override
     public List<Path> sessionDirectories() {
         return List.of(session);
     }
@@ -68,6 +78,9 @@ final class CgroupV2 implements Cgroups {
         if (cpu) {
             long period = CgroupV1.CFS_PERIOD_US;
             Cgroups.write(dir.resolve("cpu.max"), Math.max(1000, Math.round(cores * period)) + " " + period);
+        }
+        if (pidsMax > 0) {
+            Cgroups.write(dir.resolve("pids.max"), Long.toString(pidsMax));
         }
         return new Slot() {
             @Override

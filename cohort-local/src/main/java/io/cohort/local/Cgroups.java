@@ -44,6 +44,11 @@ interface Cgroups {
 
     boolean enforcesCpu();
 
+    /** The most processes and threads a worker may hold at once (its cgroup's pids.max), or 0 for no limit here. */
+    default long pidsLimit() {
+        return 0;
+    }
+
     /** Whether each worker's cgroups hold its whole tree (see {@link Slot#holdsTree()}). */
     default boolean holdsTrees() {
         return true;
@@ -57,19 +62,22 @@ interface Cgroups {
     /** Removes the session's folders. */
     void close();
 
-    /** Picks what this host allows: {@code mode} is "auto" (default) or "off". */
-    static Cgroups detect(String sessionId, String mode) {
+    /**
+     * Picks what this host allows: {@code mode} is "auto" (default) or "off"; {@code pidsMax} is each
+     * worker's limit of processes and threads (0 for none), applied where the pids controller is.
+     */
+    static Cgroups detect(String sessionId, String mode, long pidsMax) {
         if ("off".equalsIgnoreCase(mode)) {
             return new NoCgroups();
         }
-        Optional<Cgroups> v2 = CgroupV2.open(sessionId);
+        Optional<Cgroups> v2 = CgroupV2.open(sessionId, pidsMax);
         if (v2.isPresent()) {
             return v2.get();
         }
-        return CgroupV1.open(sessionId).orElseGet(NoCgroups::new);
+        return CgroupV1.open(sessionId, pidsMax).orElseGet(NoCgroups::new);
     }
 
-    /** Where {@code controller} ("memory", "cpu", or "" for v2) is mounted, and our path inside it. */
+    /** Where {@code controller} ("memory", "cpu", "pids", or "" for v2) is mounted, and our path inside it. */
     static Optional<Path> ownCgroup(String fsType, String controller) {
         try {
             String relative = null;

@@ -45,7 +45,7 @@ final class LocalBackend implements Backend {
         this.guardId = sessionId + "-" + java.util.HexFormat.of().toHexDigits(new java.security.SecureRandom().nextInt());
         LocalSettings settings = LocalSettings.from(options);
         this.masterAddress = settings.masterIp();
-        this.cgroups = Cgroups.detect(guardId, settings.cgroups() ? "auto" : "off");
+        this.cgroups = Cgroups.detect(guardId, settings.cgroups() ? "auto" : "off", settings.pidsMax());
         this.namespaces = PidNamespaces.detect(settings.pidNamespace(), cgroups.holdsTrees());
         this.gpus = Gpus.discover(settings.nvidiaSmi(), System.getenv("CUDA_VISIBLE_DEVICES"));
         this.guard = Guard.start(sessionDirectory, guardId, options.stopGrace(), cgroups.sessionDirectories());
@@ -124,6 +124,9 @@ final class LocalBackend implements Backend {
         String cores = String.format(java.util.Locale.ROOT, "%.2f", spec.cpu());
         notes.add(cgroups.enforcesCpu() ? "cpu limited to " + cores + " cores by " + cgroups.name() + " quota"
                 : "cpu not limited: no writable cgroup cpu controller; " + cores + " cores are only reserved");
+        if (cgroups.pidsLimit() > 0) {
+            notes.add("at most " + cgroups.pidsLimit() + " processes and threads (local.pids) by " + cgroups.name());
+        }
         if (namespaces.note() != null) {
             notes.add(namespaces.note());
         }

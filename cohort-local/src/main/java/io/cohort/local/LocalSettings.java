@@ -12,8 +12,14 @@ import java.util.Locale;
  * @param nvidiaSmi the GPU discovery command (local.nvidiaSmi)
  * @param pidNamespace whether workers get a pid namespace each where no cgroup holds their trees and the
  *                  kernel allows one (local.pidNamespace: auto or off)
+ * @param pidsMax   the most processes and threads one worker may hold at once, so that a fork bomb is
+ *                  contained (local.pids: a whole number of at least {@value #MIN_PIDS}, default
+ *                  {@value #DEFAULT_PIDS}, or "max" for no limit); enforced where a cgroup pids
+ *                  controller is writable, 0 for none
  */
-record LocalSettings(String masterIp, boolean cgroups, String nvidiaSmi, boolean pidNamespace) {
+record LocalSettings(String masterIp, boolean cgroups, String nvidiaSmi, boolean pidNamespace, long pidsMax) {
+    static final long DEFAULT_PIDS = 8192;
+    static final long MIN_PIDS = 16;
 
     static LocalSettings from(SessionOptions o) {
         String ip = o.setting("local.masterIp", "127.0.0.1");
@@ -35,6 +41,22 @@ record LocalSettings(String masterIp, boolean cgroups, String nvidiaSmi, boolean
             throw new IllegalArgumentException(CoreSettings.where(PidNamespaces.SETTING) + " is auto (a pid namespace per"
                     + " worker where no cgroup holds its processes and the kernel allows one) or off, got '" + pidNamespace + "'");
         }
-        return new LocalSettings(ip, cgroups.equals("auto"), smi.strip(), pidNamespace.equals("auto"));
+        String pids = o.setting("local.pids", Long.toString(DEFAULT_PIDS)).strip().toLowerCase(Locale.ROOT);
+        long pidsMax;
+        if (pids.equals("max")) {
+            pidsMax = 0;
+        } else {
+            try {
+                pidsMax = Long.parseLong(pids);
+            } catch (NumberFormatException e) {
+                pidsMax = -1;
+            }
+            if (pidsMax < MIN_PIDS) {
+                throw new IllegalArgumentException(CoreSettings.where("local.pids") + " is the most processes and threads"
+                        + " one worker may hold (a whole number of at least " + MIN_PIDS + ", default " + DEFAULT_PIDS
+                        + ") or max for no limit, got '" + pids + "'");
+            }
+        }
+        return new LocalSettings(ip, cgroups.equals("auto"), smi.strip(), pidNamespace.equals("auto"), pidsMax);
     }
 }

@@ -17,9 +17,11 @@ class LocalSettingsTest {
     @Test
     void defaultsAndGivenValues() {
         LocalSettings d = LocalSettings.from(SessionOptions.builder().build());
-        assertThat(d).isEqualTo(new LocalSettings("127.0.0.1", true, "nvidia-smi", true));
+        assertThat(d).isEqualTo(new LocalSettings("127.0.0.1", true, "nvidia-smi", true, LocalSettings.DEFAULT_PIDS));
         assertThat(LocalSettings.from(SessionOptions.builder().setting("local.cgroups", "OFF").build()).cgroups()).isFalse();
         assertThat(LocalSettings.from(SessionOptions.builder().setting("local.pidNamespace", "off").build()).pidNamespace()).isFalse();
+        assertThat(LocalSettings.from(SessionOptions.builder().setting("local.pids", "64").build()).pidsMax()).isEqualTo(64);
+        assertThat(LocalSettings.from(SessionOptions.builder().setting("local.pids", "max").build()).pidsMax()).isZero();
     }
 
     @Test
@@ -34,5 +36,10 @@ class LocalSettingsTest {
         assertThatThrownBy(() -> LocalSettings.from(SessionOptions.builder().setting("local.pidNamespace", "sometimes").build()))
                 .hasMessageStartingWith("the setting local.pidNamespace (-Dcohort.local.pidNamespace,")
                 .hasMessageEndingWith(" or off, got 'sometimes'");
+        for (String bad : new String[] {"8", "lots", "-1", "0"}) {
+            assertThatThrownBy(() -> LocalSettings.from(SessionOptions.builder().setting("local.pids", bad).build()))
+                    .hasMessageStartingWith("the setting local.pids (-Dcohort.local.pids,")
+                    .hasMessageEndingWith("(a whole number of at least 16, default 8192) or max for no limit, got '" + bad + "'");
+        }
     }
 }

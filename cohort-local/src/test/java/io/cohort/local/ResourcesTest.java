@@ -120,6 +120,45 @@ class ResourcesTest {
     }
 
     @Test
+    void aForkBombIsContainedByTheWorkersPidsLimit() {
+        try (Session s = Session.open(Fixtures.options(home, console).setting("local.pids", "32").build())) {
+            Worker w = s.launch(LaunchRequest.of(1, 0.2, 0.2, Program.code(Kernel.PYTHON3, """
+                    import os, time
+                    n = 0
+                    try:
+                        for i in range(200):
+                            if os.fork() == 0:
+                                time.sleep(120)
+                                os._exit(0)
+                            n += 1
+                        print("forked all", n, flush=True)
+                    except OSError as e:
+                        print("fork refused after", n, "children:", e.strerror, flush=True)
+                    time.sleep(120)
+                    """))).get(0);
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60))
+                    .until(() -> !s.output(w).isEmpty() || s.get(w).status().isFinal());
+            Worker running = s.get(w);
+            if (running.notes().stream().noneMatch(n -> n.startsWith("at most 32 processes and threads"))) {
+                // CI runs as root with a pids controller and must prove it; elsewhere the limit may be missing.
+                assertThat(System.getenv("CI")).as("no pids limit here: %s", running.notes()).isNotEqualTo("true");
+                s.stop(List.of(w));
+                org.junit.jupiter.api.Assumptions.assumeTrue(false, "no writable cgroup pids controller here");
+            }
+            assertThat(s.output(w)).as("worker %s, console %s", s.get(w), console.text()).isNotEmpty();
+            String said = s.output(w).get(0).text();
+            assertThat(said).startsWith("fork refused after ").contains("Resource temporarily unavailable");
+            int children = Integer.parseInt(said.split(" ")[3]);
+            assertThat(children).isBetween(1, 31);
+            assertThat(Fixtures.survivors(s.id())).hasSizeLessThanOrEqualTo(32);
+            assertThat(s.get(w).status()).isEqualTo(Status.RUNNING);
+
+            assertThat(s.stop(List.of(w))).singleElement().extracting(Worker::status).isEqualTo(Status.STOPPED);
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> Fixtures.survivors(s.id()).isEmpty());
+        }
+    }
+
+    @Test
     void javaWorkersGetAHeapLimitFromTheirMemory() {
         try (Session s = Fixtures.open(home, console)) {
             Worker w = s.launch(LaunchRequest.of(1, 0.5, 0.5,

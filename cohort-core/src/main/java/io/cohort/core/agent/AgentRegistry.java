@@ -10,6 +10,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -67,6 +68,8 @@ public final class AgentRegistry implements Agents {
         private long stopGraceMillis = -1;
         private long startedPid = -1;
         private boolean ended;
+        /** Polls waiting for a stop or the end. Guarded by the monitor. */
+        private final List<CompletableFuture<Long>> polls = new java.util.ArrayList<>();
 
         Agent(WorkerSpec spec, WorkerSink sink, List<String> notes) {
             this.spec = spec;
@@ -131,18 +134,59 @@ public final class AgentRegistry implements Agents {
          * Waits up to {@code wait} for a stop request: the agent's heartbeat. Answers the grace to use
          * (milliseconds), or -1 when none was asked for, or 0 when the worker already ended.
          */
-        public synchronized long poll(Duration wait) throws InterruptedException {
-            touch();
-            long deadline = System.nanoTime() + wait.toNanos();
-            while (stopGraceMillis < 0 && !ended) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    break;
-                }
-                wait(Math.max(1, left / 1_000_000));
+        public long poll(Duration wait) throws InterruptedException {
+            CompletableFuture<Long> answer = pollLater(wait);
+            try {
+                return answer.get();
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IllegalStateException(e.getCause());
+            } finally {
+                answer.cancel(false);
             }
+        }
+
+        /**
+         * {@link #poll} without holding the caller's thread: answered by a stop request, the worker's
+         * end, or the wait running out, whichever comes first.
+         */
+        public CompletableFuture<Long> pollLater(Duration wait) {
             touch();
+            CompletableFuture<Long> answer = new CompletableFuture<>();
+            synchronized (this) {
+                if (stopGraceMillis >= 0 || ended || wait.isZero() || wait.isNegative()) {
+                    answer.complete(ended ? 0 : stopGraceMillis);
+                    return answer;
+                }
+                polls.add(answer);
+            }
+            var timeout = io.cohort.core.Background.after(wait, "an agent poll's timeout", () -> {
+                synchronized (this) {
+                    polls.remove(answer);
+                }
+                touch();
+                answer.complete(currentAnswer());
+            });
+            answer.whenComplete((v, e) -> timeout.cancel(false));
+            return answer;
+        }
+
+        private synchronized long currentAnswer() {
             return ended ? 0 : stopGraceMillis;
+        }
+
+        /** Answers every waiting poll; called after a change, outside the monitor. */
+        private void answerPolls() {
+            List<CompletableFuture<Long>> waiting;
+            long now;
+            synchronized (this) {
+                waiting = List.copyOf(polls);
+                polls.clear();
+                now = ended ? 0 : stopGraceMillis;
+            }
+            if (!waiting.isEmpty()) {
+                touch();
+                waiting.forEach(p -> p.complete(now));
+            }
         }
 
         /** The program exited; {@code reason} explains an abnormal end. */
@@ -152,11 +196,14 @@ public final class AgentRegistry implements Agents {
         }
 
         @Override
-        public synchronized void requestStop(Duration grace) {
-            if (stopGraceMillis < 0) {
+        public void requestStop(Duration grace) {
+            synchronized (this) {
+                if (stopGraceMillis >= 0) {
+                    return;
+                }
                 stopGraceMillis = Math.max(0, grace.toMillis());
-                notifyAll();
             }
+            answerPolls();
         }
 
         @Override
@@ -190,8 +237,8 @@ public final class AgentRegistry implements Agents {
                     ended = true;
                     started = startedPid >= 0;
                     stopped = stopGraceMillis >= 0;
-                    notifyAll();
                 }
+                answerPolls();
                 if (started || (stopped && reason == null)) {
                     // Stopped before it started (a job cancelled while pending) ends as stopped, not failed.
                     sink.exited(exitCode, reason);

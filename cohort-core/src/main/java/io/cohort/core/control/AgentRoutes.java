@@ -26,12 +26,12 @@ final class AgentRoutes {
         this.agents = agents;
     }
 
-    void route(Request r, List<String> p) throws IOException, InterruptedException {
+    void route(Request r, List<String> p) throws IOException {
         if (p.size() != 4) {
             throw new HttpError(404, "agent endpoints are /v1/agents/{worker}/{spec|started|output|poll|exited}, got "
-                    + r.exchange.getRequestURI().getPath());
+                    + r.rawPath());
         }
-        String caller = r.exchange.getRequestHeaders().getFirst("X-Cohort-Worker");
+        String caller = r.header("X-Cohort-Worker");
         if (caller != null && !caller.equals(p.get(2))) {
             throw new HttpError(403, "worker '" + caller + "' may only speak for itself, not for '" + p.get(2) + "'");
         }
@@ -91,7 +91,8 @@ final class AgentRoutes {
             case "poll" -> {
                 r.expect("POST");
                 long wait = Request.longField(r.json(), "wait_ms", 10_000, 0, MAX_POLL_MS);
-                r.answer(200, stop(agent.poll(Duration.ofMillis(wait))));
+                // Holds no thread while it waits: ten thousand agents polling cost no threads.
+                r.answerLater(agent.pollLater(Duration.ofMillis(wait)).thenApply(AgentRoutes::stop), undelivered -> { });
             }
             case "exited" -> {
                 r.expect("POST");

@@ -1,7 +1,5 @@
 package io.cohort.core.control;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import io.cohort.CohortException;
 import io.cohort.Worker;
 import io.cohort.core.Json;
@@ -10,40 +8,41 @@ import io.cohort.core.queue.QueueService;
 import io.cohort.core.results.ResultStore;
 import io.cohort.core.results.SnapshotStore;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import org.eclipse.jetty.http.spi.JettyHttpServer;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * The session's HTTP/JSON API, for workers in any language (see docs/control-plane.md). Every
  * request must carry the session's token; a request without it changes nothing and gets 401.
  *
- * <p>Handlers are written against the JDK's {@code com.sun.net.httpserver} API and served by Jetty
- * through its adapter: the JDK's own server hands every request between a selector thread and a
- * worker thread, which halved the queue's throughput (measured in bench/QueueBench).
+ * <p>Served by Jetty's own handler API. A route answers at once, streams, or answers later from a
+ * future ({@link Request#answerLater}): waiting takes and agent polls hold no thread while they wait,
+ * so ten thousand of them cost memory, not threads, and a heartbeat never queues behind them. The
+ * session API's own waits (await, following output, event streams) hold a thread each and are
+ * bounded ({@link SessionRoutes#MAX_WAITING}).
  */
 public final class ControlPlane implements AutoCloseable {
-    static {
-        // jetty-http-spi registers Jetty as the JVM's HttpServer provider; the session's own server is
-        // made directly, so HttpServer.create() in the user's code keeps the JDK's server and its behaviour.
-        if (System.getProperty("com.sun.net.httpserver.HttpServerProvider") == null) {
-            System.setProperty("com.sun.net.httpserver.HttpServerProvider", "sun.net.httpserver.DefaultHttpServerProvider");
-        }
-    }
-
     private static final System.Logger LOG = System.getLogger("io.cohort");
+    /**
+     * How long a connection may stay silent: longer than the longest wait a request may ask for (a
+     * take's 60 s), and than the event stream's keep-alive.
+     */
+    static final long IDLE_TIMEOUT_MS = QueueRoutes.MAX_WAIT_MS + 30_000;
+    private static final String UNAUTHORIZED = Json.write(Map.of("error",
+            "missing or wrong token: send the header 'Authorization: Bearer $COHORT_TOKEN'"));
 
-    /** The longest a take may wait for an item before answering empty. */
-    private final HttpServer server;
     private final Server jetty;
     private final byte[] token;
     private final String tokenText;
@@ -75,29 +74,32 @@ public final class ControlPlane implements AutoCloseable {
         new SecureRandom().nextBytes(random);
         this.tokenText = HexFormat.of().formatHex(random);
         this.token = tokenText.getBytes(StandardCharsets.US_ASCII);
-        // Long polls hold a thread each, so the pool is large; idle threads go away.
-        QueuedThreadPool threads = new QueuedThreadPool(1024, 4, 30_000);
+        // Threads only for requests being worked on (waiting ones hold none); idle threads go away.
+        QueuedThreadPool threads = new QueuedThreadPool(512, 4, 30_000);
         threads.setName("cohort-http");
         threads.setDaemon(true);
         this.jetty = new Server(threads);
-        jetty.setHandler(new org.eclipse.jetty.server.handler.ContextHandlerCollection());
+        ServerConnector connector = new ServerConnector(jetty);
+        connector.setHost(bindAddress);
+        connector.setPort(0);
+        connector.setAcceptQueueSize(1024);
+        connector.setIdleTimeout(IDLE_TIMEOUT_MS);
+        connector.getConnectionFactory(HttpConnectionFactory.class).getHttpConfiguration().setSendServerVersion(false);
+        jetty.addConnector(connector);
+        jetty.setHandler(new Api());
         // What Jetty refuses before a handler runs (a malformed URI or %-escape, a bad header) gets the JSON error too.
         jetty.setErrorHandler(new JsonErrors());
-        this.server = new JettyHttpServer(jetty, false);
         try {
-            server.bind(new InetSocketAddress(bindAddress, 0), 1024);
-            for (var connector : jetty.getConnectors()) {
-                var http = connector.getConnectionFactory(org.eclipse.jetty.server.HttpConnectionFactory.class);
-                if (http != null) {
-                    http.getHttpConfiguration().setSendServerVersion(false);
-                }
+            jetty.start();
+        } catch (Exception e) {
+            try {
+                jetty.stop();
+            } catch (Exception ignored) {
+                // already failing
             }
-            server.createContext("/", this::handle);
-            server.start();
-        } catch (IOException | RuntimeException e) {
             throw new CohortException("cannot start the control plane on " + bindAddress + ": " + e.getMessage(), e);
         }
-        this.url = "http://" + bindAddress + ":" + ((ServerConnector) jetty.getConnectors()[0]).getLocalPort();
+        this.url = "http://" + bindAddress + ":" + connector.getLocalPort();
     }
 
     private final String url;
@@ -112,54 +114,71 @@ public final class ControlPlane implements AutoCloseable {
         return tokenText;
     }
 
-    private void handle(HttpExchange exchange) {
-        try (exchange) {
-            if (!authorized(exchange)) {
-                refuse(exchange);
-                return;
+    /** Every request: the token first (nothing of the body is read without it), then its route. */
+    private final class Api extends Handler.Abstract {
+        @Override
+        public boolean handle(org.eclipse.jetty.server.Request request, Response response, Callback callback) {
+            if (!authorized(request.getHeaders().get(HttpHeader.AUTHORIZATION))) {
+                // 401 without reading a byte of the body, and the connection closed: a caller without the
+                // token cannot hold a thread by trickling a large body.
+                response.getHeaders().put(HttpHeader.CONNECTION, "close");
+                Request.write(response, 401, UNAUTHORIZED, callback);
+                return true;
             }
+            Request r = null;
             try {
-                Request r = new Request(exchange, maxJsonBytes);
+                r = new Request(request, response, callback, maxJsonBytes);
                 route(r);
-            } catch (HttpError e) {
-                error(exchange, e.status, e.getMessage());
-            } catch (IllegalArgumentException e) {
-                error(exchange, 400, e.getMessage());
-            } catch (QueueService.NoSuchItem e) {
-                error(exchange, 404, e.getMessage());
-            } catch (CohortException e) {
-                error(exchange, 409, e.getMessage());
-            } catch (IOException e) {
-                // The client went away; nothing to answer.
-            } catch (RuntimeException e) {
-                // The exception's text may hold paths, SQL or data: it goes to the session's log, not to the caller.
-                LOG.log(System.Logger.Level.ERROR, "cohort: the control plane failed to answer "
-                        + exchange.getRequestMethod() + " " + exchange.getRequestURI().getRawPath(), e);
-                error(exchange, 500, "the session failed to answer this request (an internal error, logged by the"
-                        + " session as io.cohort); try again, and report it if it persists");
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                error(exchange, 503, "the session is closing");
+                if (!r.answering()) {
+                    throw new IllegalStateException("the route for " + r.rawPath() + " gave no answer");
+                }
+                r.finish();
+            } catch (Throwable e) {
+                fail(response, callback, e, r);
             }
+            return true;
         }
     }
 
     /**
-     * 401 without reading a byte of the body, and the connection closed: a caller without the token
-     * cannot hold a thread by trickling a large body.
+     * Answers a failure: a refusal with its status and words, an internal error as 500 without its
+     * text (logged instead). When the answer is already under way it can only be cut off.
      */
-    private static void refuse(HttpExchange exchange) {
-        try {
-            exchange.getResponseHeaders().set("Connection", "close");
-            json(exchange, 401, Json.write(Map.of("error",
-                    "missing or wrong token: send the header 'Authorization: Bearer $COHORT_TOKEN'")));
-        } catch (IOException e) {
-            // The client went away.
+    static void fail(Response response, Callback callback, Throwable e, Request r) {
+        int status;
+        String message = e.getMessage();
+        if (e instanceof HttpError h) {
+            status = h.status;
+        } else if (e instanceof IllegalArgumentException) {
+            status = 400;
+        } else if (e instanceof QueueService.NoSuchItem) {
+            status = 404;
+        } else if (e instanceof CohortException) {
+            status = 409;
+        } else if (e instanceof IOException) {
+            // The client went away; nothing to answer.
+            callback.failed(e);
+            return;
+        } else if (e instanceof InterruptedException) {
+            Thread.currentThread().interrupt();
+            status = 503;
+            message = "the session is closing";
+        } else {
+            // The exception's text may hold paths, SQL or data: it goes to the session's log, not to the caller.
+            LOG.log(System.Logger.Level.ERROR, "cohort: the control plane failed to answer "
+                    + (r == null ? "a request" : r.method + " " + r.rawPath()), e);
+            status = 500;
+            message = "the session failed to answer this request (an internal error, logged by the"
+                    + " session as io.cohort); try again, and report it if it persists";
         }
+        if ((r != null && r.committed()) || response.isCommitted()) {
+            callback.failed(e);
+            return;
+        }
+        Request.write(response, status, Json.write(Map.of("error", message == null ? "unknown error" : message)), callback);
     }
 
-    private boolean authorized(HttpExchange exchange) {
-        String h = exchange.getRequestHeaders().getFirst("Authorization");
+    private boolean authorized(String h) {
         if (h == null || !h.startsWith("Bearer ")) {
             return false;
         }
@@ -169,7 +188,7 @@ public final class ControlPlane implements AutoCloseable {
     private void route(Request r) throws IOException, InterruptedException {
         List<String> p = r.path;
         if (p.size() < 2 || !p.get(0).equals("v1")) {
-            throw new HttpError(404, "no such endpoint: " + r.exchange.getRequestURI().getPath() + " (endpoints start with /v1/)");
+            throw new HttpError(404, "no such endpoint: " + r.rawPath() + " (endpoints start with /v1/)");
         }
         Route route = routes.get(p.get(1));
         if (route == null) {
@@ -192,28 +211,6 @@ public final class ControlPlane implements AutoCloseable {
                 System.currentTimeMillis()));
     }
 
-    static void json(HttpExchange exchange, int status, String body) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", "application/json");
-        exchange.sendResponseHeaders(status, bytes.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(bytes);
-        }
-    }
-
-    private static void error(HttpExchange exchange, int status, String message) {
-        try {
-            // Read what the client sent, so its connection stays usable for the next request.
-            String length = exchange.getRequestHeaders().getFirst("Content-Length");
-            if (length != null && length.matches("\\d{1,7}") && Long.parseLong(length) <= (1 << 20)) {
-                exchange.getRequestBody().readNBytes(Integer.parseInt(length));
-            }
-            json(exchange, status, Json.write(Map.of("error", message == null ? "unknown error" : message)));
-        } catch (IOException e) {
-            // The client went away.
-        }
-    }
-
     /** Jetty's own refusals (before any handler runs) as {"error": ...} rather than an HTML page. */
     private static final class JsonErrors extends org.eclipse.jetty.server.handler.ErrorHandler {
         @Override
@@ -233,6 +230,10 @@ public final class ControlPlane implements AutoCloseable {
 
     @Override
     public void close() {
-        server.stop(0);
+        try {
+            jetty.stop();
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "cohort: stopping the control plane failed: " + e, e);
+        }
     }
 }

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * {@code /v1/queues/...} and {@code /v1/heartbeat}: named leased queues for workers
@@ -31,7 +32,7 @@ final class QueueRoutes {
         r.answer(200, Map.of());
     }
 
-    void route(Request r, List<String> p) throws IOException, InterruptedException {
+    void route(Request r, List<String> p) throws IOException {
         if (p.size() == 2) {
             r.expect("GET");
             r.answer(200, queues.names());
@@ -40,7 +41,7 @@ final class QueueRoutes {
         String name = p.get(2);
         String action = p.size() > 3 ? p.get(3) : "";
         if (p.size() > 4) {
-            throw new HttpError(404, "no such endpoint: " + r.exchange.getRequestURI().getPath());
+            throw new HttpError(404, "no such endpoint: " + r.rawPath());
         }
         switch (action) {
             case "" -> {
@@ -94,12 +95,20 @@ final class QueueRoutes {
         r.answer(200, Map.of("added", queues.put(name, jsons, keys)));
     }
 
-    private void take(Request r, String name) throws IOException, InterruptedException {
+    /** A long poll that holds no thread while it waits: answered when the take is. */
+    private void take(Request r, String name) throws IOException {
         r.expect("POST");
         JsonNode body = r.json();
         int max = (int) Request.longField(body, "max", 1, 1, 10_000);
         long wait = Request.longField(body, "wait_ms", 30_000, 0, MAX_WAIT_MS);
-        QueueService.Taken t = queues.take(name, r.worker(), max, Duration.ofMillis(wait), Request.ids(body.get("ack"), "ack"));
+        String worker = r.worker();
+        CompletableFuture<QueueService.Taken> taken = queues.takeLater(name, worker, max, Duration.ofMillis(wait),
+                Request.ids(body.get("ack"), "ack"));
+        // Leased items whose answer cannot be written go back to the queue at once, not when the lease runs out.
+        r.answerLater(taken.thenApply(QueueRoutes::taken), undelivered -> taken.thenAccept(t -> queues.giveBack(name, worker, t)));
+    }
+
+    private static Map<String, Object> taken(QueueService.Taken t) {
         List<Map<String, Object>> items = new ArrayList<>();
         for (QueueService.Leased l : t.items()) {
             Map<String, Object> item = new LinkedHashMap<>();
@@ -113,7 +122,7 @@ final class QueueRoutes {
         m.put("items", items);
         m.put("done", t.done());
         m.put("lease_ms", t.leaseMillis());
-        r.answer(200, m);
+        return m;
     }
 
     /** A queue's progress as the API writes it (also the session's queue events). */

@@ -1,27 +1,59 @@
 package io.cohort.core.control;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.sun.net.httpserver.HttpExchange;
 import io.cohort.core.Json;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
 
-/** One control-plane request: its path segments, caller, and body, read within limits. */
+/**
+ * One control-plane request: its path segments, caller, and body, read within limits; and its
+ * answer, given once: now ({@link #answer}, {@link #stream}), or later ({@link #answerLater}) by
+ * whichever thread completes a future, so a long poll holds no thread while it waits.
+ */
 final class Request {
-    final HttpExchange exchange;
     final String method;
     final List<String> path;
+    private final org.eclipse.jetty.server.Request request;
+    private final Response response;
+    private final Callback callback;
     private final long maxBodyBytes;
+    /** Set once the answer is under way: written, streaming, or promised by a future. */
+    private boolean answering;
+    private OutputStream stream;
 
-    Request(HttpExchange exchange, long maxBodyBytes) {
-        this.exchange = exchange;
-        this.method = exchange.getRequestMethod();
-        this.path = segments(exchange.getRequestURI().getRawPath());
+    Request(org.eclipse.jetty.server.Request request, Response response, Callback callback, long maxBodyBytes) {
+        this.request = request;
+        this.response = response;
+        this.callback = callback;
+        this.method = request.getMethod();
         this.maxBodyBytes = maxBodyBytes;
+        this.path = segments(rawPath());
+    }
+
+    /** The path as sent (still %-escaped), for messages. */
+    String rawPath() {
+        String p = request.getHttpURI().getPath();
+        return p == null ? "/" : p;
+    }
+
+    String header(String name) {
+        return request.getHeaders().get(name);
+    }
+
+    /** Sets a header of the answer; call before answering. */
+    void setHeader(String name, String value) {
+        response.getHeaders().put(name, value);
     }
 
     private static List<String> segments(String rawPath) {
@@ -73,7 +105,7 @@ final class Request {
 
     /** The worker named in X-Cohort-Worker, or "session-client" for callers that are not workers. */
     String worker() {
-        String w = exchange.getRequestHeaders().getFirst("X-Cohort-Worker");
+        String w = header("X-Cohort-Worker");
         if (w == null || w.isBlank()) {
             return "session-client";
         }
@@ -85,7 +117,7 @@ final class Request {
 
     /** The item named in X-Cohort-Item, or null. */
     Long item() {
-        String v = exchange.getRequestHeaders().getFirst("X-Cohort-Item");
+        String v = header("X-Cohort-Item");
         if (v == null || v.isBlank()) {
             return null;
         }
@@ -97,7 +129,7 @@ final class Request {
     }
 
     String query(String name) {
-        String q = exchange.getRequestURI().getRawQuery();
+        String q = request.getHttpURI().getQuery();
         if (q == null) {
             return null;
         }
@@ -114,13 +146,106 @@ final class Request {
     /** Refuses the request (405) unless it uses {@code wanted}. */
     void expect(String wanted) {
         if (!method.equals(wanted)) {
-            throw new HttpError(405, exchange.getRequestURI().getPath() + " takes " + wanted + ", got " + method);
+            throw new HttpError(405, rawPath() + " takes " + wanted + ", got " + method);
         }
     }
 
     /** Answers {@code value} as JSON (written by Jackson; a {@code RawValue} goes as it is). */
-    void answer(int status, Object value) throws IOException {
-        ControlPlane.json(exchange, status, Json.write(value));
+    void answer(int status, Object value) {
+        answer(status, Json.write(value), callback);
+    }
+
+    private void answer(int status, String json, Callback done) {
+        answering = true;
+        write(response, status, json, done);
+    }
+
+    /** Writes a JSON answer without blocking; {@code done} hears when it is written or failed. */
+    static void write(Response response, int status, String json, Callback done) {
+        byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+        response.setStatus(status);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, Long.toString(bytes.length));
+        response.write(true, ByteBuffer.wrap(bytes), done);
+    }
+
+    /**
+     * Answers when {@code value} completes, as JSON, from whichever thread completes it; the request
+     * holds no thread meanwhile. A failed future is answered as any failure is ({@link ControlPlane}).
+     * {@code undelivered} runs when the answer could not be written (the caller left), so that what it
+     * handed out (leased items) can be taken back.
+     */
+    void answerLater(CompletableFuture<?> value, java.util.function.Consumer<Object> undelivered) {
+        answering = true;
+        value.whenComplete((v, failure) -> {
+            if (failure != null) {
+                ControlPlane.fail(response, callback, failure instanceof java.util.concurrent.CompletionException c
+                        && c.getCause() != null ? c.getCause() : failure, this);
+                return;
+            }
+            String json;
+            try {
+                json = Json.write(v);
+            } catch (RuntimeException e) {
+                undelivered.accept(v);
+                ControlPlane.fail(response, callback, e, this);
+                return;
+            }
+            answer(200, json, Callback.from(callback::succeeded, x -> {
+                undelivered.accept(v);
+                callback.failed(x);
+            }));
+        });
+    }
+
+    /**
+     * Starts a streamed answer (event streams, snapshot downloads): the headers go now, the body as
+     * it is written; the request ends when the stream is closed. {@code length} -1 when unknown.
+     */
+    OutputStream stream(int status, String contentType, long length) {
+        answering = true;
+        response.setStatus(status);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
+        if (length >= 0) {
+            response.getHeaders().put(HttpHeader.CONTENT_LENGTH, Long.toString(length));
+        }
+        OutputStream body = Content.Sink.asOutputStream(response);
+        // Closed once, whether by the route or by finish().
+        stream = new java.io.FilterOutputStream(body) {
+            private boolean closed;
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                body.write(b, off, len);
+            }
+
+            @Override
+            public void close() throws IOException {
+                if (!closed) {
+                    closed = true;
+                    body.close();
+                }
+            }
+        };
+        return stream;
+    }
+
+    /** Whether an answer is written, streaming or promised. */
+    boolean answering() {
+        return answering;
+    }
+
+    /** After the route returned: a streamed answer ends with its stream. */
+    void finish() throws IOException {
+        if (stream != null) {
+            stream.close();
+            callback.succeeded();
+        }
+    }
+
+    /** Whether the status and headers are on their way (no other answer can be given). */
+    boolean committed() {
+        return response.isCommitted() || stream != null;
     }
 
     /** A whole number field of a JSON body, within [min, max]; required when {@code fallback < min}. */
@@ -159,7 +284,7 @@ final class Request {
     /** Every value of a repeated query parameter, in order. */
     List<String> queries(String name) {
         List<String> out = new ArrayList<>();
-        String q = exchange.getRequestURI().getRawQuery();
+        String q = request.getHttpURI().getQuery();
         if (q != null) {
             for (String part : q.split("&")) {
                 int eq = part.indexOf('=');
@@ -172,11 +297,11 @@ final class Request {
     }
 
     InputStream bodyStream() {
-        return exchange.getRequestBody();
+        return Content.Source.asInputStream(request);
     }
 
     byte[] body() throws IOException {
-        InputStream in = exchange.getRequestBody();
+        InputStream in = bodyStream();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         byte[] buf = new byte[8192];
         int n;

@@ -39,7 +39,32 @@ final class SessionRoutes {
                   Map<String, String> engineEnvironment, long startedAtMillis) {
     }
 
+    /**
+     * The most session-API requests that wait at once (awaits, output followed with wait_ms, event
+     * streams): each holds a thread, so they are bounded, and the workers' own requests (takes,
+     * heartbeats, results) always find one.
+     */
+    static final int MAX_WAITING = 256;
+    private final java.util.concurrent.Semaphore waiting = new java.util.concurrent.Semaphore(MAX_WAITING);
     private volatile Served served;
+
+    /** Runs a waiting request within {@link #MAX_WAITING}, or refuses it with 503. */
+    private void waiting(Waiting body) throws IOException, InterruptedException {
+        if (!waiting.tryAcquire()) {
+            throw new HttpError(503, "the session already serves " + MAX_WAITING + " waiting requests (awaits, followed"
+                    + " output, event streams); close some of them, or try again later");
+        }
+        try {
+            body.run();
+        } finally {
+            waiting.release();
+        }
+    }
+
+    @FunctionalInterface
+    private interface Waiting {
+        void run() throws IOException, InterruptedException;
+    }
 
     void serve(Served served) {
         this.served = served;
@@ -66,7 +91,7 @@ final class SessionRoutes {
         String what = p.get(2);
         if (p.size() == 3 && what.equals("await")) {
             r.expect("POST");
-            await(r, s);
+            waiting(() -> await(r, s));
         } else if (p.size() == 3 && what.equals("stop")) {
             r.expect("POST");
             JsonNode body = r.json();
@@ -80,7 +105,7 @@ final class SessionRoutes {
             r.expect("GET");
             output(r, s, worker(s, what).id());
         } else {
-            throw new HttpError(404, "no such endpoint: " + r.exchange.getRequestURI().getPath()
+            throw new HttpError(404, "no such endpoint: " + r.rawPath()
                     + " (see docs/session-api.md: /v1/workers, /v1/workers/ID, /v1/workers/ID/output, /v1/workers/await, /v1/workers/stop)");
         }
     }
@@ -112,7 +137,7 @@ final class SessionRoutes {
             Thread closer = new Thread(s.session()::close, "cohort-close-" + s.session().id());
             closer.start();
         } else {
-            throw new HttpError(404, "no such endpoint: " + r.exchange.getRequestURI().getPath() + " (GET /v1/session, POST /v1/session/close)");
+            throw new HttpError(404, "no such endpoint: " + r.rawPath() + " (GET /v1/session, POST /v1/session/close)");
         }
     }
 
@@ -192,7 +217,7 @@ final class SessionRoutes {
         long offset = queryLong(r, "offset", 0, Long.MAX_VALUE);
         long wait = queryLong(r, "wait_ms", 0, MAX_OUTPUT_WAIT_MS);
         if (wait > 0) {
-            s.events().awaitLines(id, offset, wait);
+            waiting(() -> s.events().awaitLines(id, offset, wait));
         }
         boolean ended = s.session().get(id).status().isFinal();
         List<OutputLine> all = s.session().output(id);
@@ -215,10 +240,10 @@ final class SessionRoutes {
             throw new HttpError(503, "this control plane serves no session yet");
         }
         if (p.size() != 2) {
-            throw new HttpError(404, "no such endpoint: " + r.exchange.getRequestURI().getPath() + " (GET /v1/events)");
+            throw new HttpError(404, "no such endpoint: " + r.rawPath() + " (GET /v1/events)");
         }
         r.expect("GET");
-        String last = r.exchange.getRequestHeaders().getFirst("Last-Event-ID");
+        String last = r.header("Last-Event-ID");
         String after = last != null && !last.isBlank() ? last.trim() : r.query("after");
         long cursor;
         try {
@@ -235,10 +260,14 @@ final class SessionRoutes {
             }
         }
         Predicate<SessionEvents.Event> wanted = e -> only.isEmpty() || e.worker() == null || only.contains(e.worker());
-        r.exchange.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
-        r.exchange.getResponseHeaders().set("Cache-Control", "no-store");
-        r.exchange.sendResponseHeaders(200, 0);
-        try (OutputStream out = r.exchange.getResponseBody()) {
+        long from = cursor;
+        waiting(() -> stream(r, s, from, wanted));
+    }
+
+    private void stream(Request r, Served s, long from, Predicate<SessionEvents.Event> wanted) throws IOException, InterruptedException {
+        long cursor = from;
+        r.setHeader("Cache-Control", "no-store");
+        try (OutputStream out = r.stream(200, "text/event-stream; charset=utf-8", -1)) {
             out.write((": session " + s.session().id() + "\n\n").getBytes(StandardCharsets.UTF_8));
             out.flush();
             while (!s.events().ended(cursor)) {
@@ -263,7 +292,7 @@ final class SessionRoutes {
     }
 
     private static void answer(Request r, Served s, int status, Object value) throws IOException {
-        r.exchange.getResponseHeaders().set("X-Cohort-Event", Long.toString(s.events().lastId()));
+        r.setHeader("X-Cohort-Event", Long.toString(s.events().lastId()));
         r.answer(status, value);
     }
 

@@ -27,7 +27,7 @@ final class SnapshotRoutes {
             return;
         }
         if (p.size() != 3) {
-            throw new HttpError(404, "snapshot names have no '/': " + r.exchange.getRequestURI().getPath());
+            throw new HttpError(404, "snapshot names have no '/': " + r.rawPath());
         }
         String name = p.get(2);
         switch (r.method) {
@@ -47,9 +47,7 @@ final class SnapshotRoutes {
                 // Open first: a save of the same name renames a new file into place, and an open file keeps its bytes.
                 try (FileChannel file = FileChannel.open(s.file())) {
                     long size = file.size();
-                    r.exchange.getResponseHeaders().set("Content-Type", "application/octet-stream");
-                    r.exchange.sendResponseHeaders(200, size == 0 ? -1 : size);
-                    try (OutputStream out = r.exchange.getResponseBody()) {
+                    try (OutputStream out = r.stream(200, "application/octet-stream", size)) {
                         Channels.newInputStream(file).transferTo(out);
                     }
                 }

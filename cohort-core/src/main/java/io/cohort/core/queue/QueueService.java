@@ -126,7 +126,7 @@ public final class QueueService {
         lock.lock();
         try {
             q.ready.addAll(accepted);
-            q.changed.signalAll();
+            changed(q);
         } finally {
             lock.unlock();
         }
@@ -141,7 +141,7 @@ public final class QueueService {
                 return;
             }
             q.closed = true;
-            q.changed.signalAll();
+            changed(q);
         } finally {
             lock.unlock();
         }
@@ -154,48 +154,170 @@ public final class QueueService {
      * ready or in flight. Answers once the acknowledgements are stored.
      */
     public Taken take(String name, String worker, int max, Duration wait, List<Long> acks) throws InterruptedException {
+        CompletableFuture<Taken> answer = takeLater(name, worker, max, wait, acks);
+        try {
+            return answer.get();
+        } catch (InterruptedException e) {
+            // Whatever it was handed meanwhile goes back ({@link #deliver}).
+            answer.cancel(false);
+            throw e;
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new CohortException("take from queue '" + name + "' failed: " + e.getCause(), e.getCause());
+        }
+    }
+
+    /**
+     * {@link #take} without holding the caller's thread: the answer completes when items are leased,
+     * the queue is drained, or the wait runs out. A take that waits is a waiter on its queue, served
+     * in order of arrival by whichever change makes an item ready. Cancel the answer to withdraw the
+     * take; items it was handed go back to the queue, as do those of an answer the caller could not
+     * receive ({@link #giveBack}).
+     */
+    public CompletableFuture<Taken> takeLater(String name, String worker, int max, Duration wait, List<Long> acks) {
         if (max < 1) {
             throw new IllegalArgumentException("max must be at least 1, got " + max);
         }
         CompletableFuture<Void> acked = acks.isEmpty() ? null : ack(name, worker, acks);
-        List<Leased> items = new ArrayList<>();
-        boolean done = false;
-        long leaseMillis;
-        long deadline = System.nanoTime() + wait.toNanos();
+        QueueState q;
+        Waiter waiter = null;
+        Taken now = null;
         lock.lock();
         try {
-            QueueState q = state(name);
-            leaseMillis = q.options.leaseTime().toMillis();
-            while (true) {
-                if (!q.ready.isEmpty()) {
-                    long expires = clock.millis() + q.options.leaseTime().toMillis();
-                    while (items.size() < max && !q.ready.isEmpty()) {
-                        QueueItem item = q.ready.pollFirst();
-                        item.attempts++;
-                        item.worker = worker;
-                        item.leaseExpiresAt = expires;
-                        q.leased.put(item.id, item);
-                        items.add(new Leased(item.id, item.attempts, item.json));
-                    }
-                    break;
-                }
-                if (q.drained()) {
-                    done = true;
-                    break;
-                }
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    break;
-                }
-                q.changed.awaitNanos(left);
+            q = state(name);
+            List<Leased> items = lease(q, worker, max);
+            if (!items.isEmpty() || q.drained() || wait.isZero() || wait.isNegative()) {
+                now = new Taken(items, items.isEmpty() && q.drained(), q.options.leaseTime().toMillis());
+            } else {
+                waiter = new Waiter(worker, max);
+                q.waiting.addLast(waiter);
             }
         } finally {
             lock.unlock();
         }
-        if (acked != null) {
-            journal.await(acked);
+        CompletableFuture<Taken> answer;
+        if (now != null) {
+            answer = CompletableFuture.completedFuture(now);
+        } else {
+            Waiter w = waiter;
+            QueueState queue = q;
+            w.timeout = io.cohort.core.Background.after(wait, "a waiting take's timeout", () -> expire(queue, w));
+            answer = w.answer;
         }
-        return new Taken(items, done, leaseMillis);
+        if (acked == null) {
+            return answer;
+        }
+        // Answered once the acknowledgements are stored; if they cannot be, what was leased goes back.
+        return answer.thenCombine(acked, (t, v) -> t).whenComplete((t, failure) -> {
+            if (failure != null) {
+                answer.thenAccept(t2 -> giveBack(name, worker, t2));
+            }
+        });
+    }
+
+    /** How many takes wait on the queue now. */
+    public int waitingTakes(String name) {
+        lock.lock();
+        try {
+            return state(name).waiting.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A take waiting for an item. Guarded by the service's lock, except its answer. */
+    static final class Waiter {
+        final String worker;
+        final int max;
+        final CompletableFuture<Taken> answer = new CompletableFuture<>();
+        volatile java.util.concurrent.ScheduledFuture<?> timeout;
+
+        Waiter(String worker, int max) {
+            this.worker = worker;
+            this.max = max;
+        }
+    }
+
+    /** Leases up to {@code max} ready items to {@code worker}. Called with the lock held. */
+    private List<Leased> lease(QueueState q, String worker, int max) {
+        List<Leased> items = new ArrayList<>();
+        long expires = clock.millis() + q.options.leaseTime().toMillis();
+        while (items.size() < max && !q.ready.isEmpty()) {
+            QueueItem item = q.ready.pollFirst();
+            item.attempts++;
+            item.worker = worker;
+            item.leaseExpiresAt = expires;
+            q.leased.put(item.id, item);
+            items.add(new Leased(item.id, item.attempts, item.json));
+        }
+        return items;
+    }
+
+    /**
+     * Something changed in the queue: wakes in-session waiters, and serves waiting takes in order
+     * while items are ready (or all of them, empty and done, once the queue is drained). Called with
+     * the lock held; the answers go out on the waits thread, outside it.
+     */
+    private void changed(QueueState q) {
+        q.changed.signalAll();
+        while (!q.waiting.isEmpty() && (!q.ready.isEmpty() || q.drained())) {
+            Waiter w = q.waiting.pollFirst();
+            if (w.answer.isDone()) {
+                continue;
+            }
+            List<Leased> items = lease(q, w.worker, w.max);
+            deliver(q, w, new Taken(items, items.isEmpty(), q.options.leaseTime().toMillis()));
+        }
+    }
+
+    /** Its wait ran out: answers the take empty (unless a change served it first). */
+    private void expire(QueueState q, Waiter w) {
+        lock.lock();
+        try {
+            if (!q.waiting.remove(w)) {
+                return;
+            }
+        } finally {
+            lock.unlock();
+        }
+        w.answer.complete(new Taken(List.of(), false, q.options.leaseTime().toMillis()));
+    }
+
+    private void deliver(QueueState q, Waiter w, Taken t) {
+        java.util.concurrent.ScheduledFuture<?> timeout = w.timeout;
+        if (timeout != null) {
+            timeout.cancel(false);
+        }
+        io.cohort.core.Background.soon("answering a waiting take", () -> {
+            if (!w.answer.complete(t)) {
+                // Withdrawn meanwhile: nobody will work on these.
+                giveBack(q.name, w.worker, t);
+            }
+        });
+    }
+
+    /**
+     * Items that were leased to {@code worker} but never reached it (its answer could not be written,
+     * or its take was withdrawn) go back to the front of the queue without using up an attempt.
+     */
+    public void giveBack(String name, String worker, Taken taken) {
+        if (taken.items().isEmpty()) {
+            return;
+        }
+        lock.lock();
+        try {
+            QueueState q = state(name);
+            for (Leased l : taken.items()) {
+                QueueItem item = q.leased.get(l.id());
+                if (item != null && worker.equals(item.worker) && item.attempts == l.attempt()) {
+                    release(q, item, false, item.lastError);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** An item id the queue never had. */
@@ -236,7 +358,7 @@ public final class QueueService {
             q.done += done.size();
             q.rate.record(done.size());
             if (!done.isEmpty()) {
-                q.changed.signalAll();
+                changed(q);
             }
         } finally {
             lock.unlock();
@@ -377,7 +499,7 @@ public final class QueueService {
         } else {
             q.ready.addFirst(item);
         }
-        q.changed.signalAll();
+        changed(q);
         return journal.released(item.id, dead, item.attempts, error);
     }
 

@@ -15,6 +15,8 @@ final class QueueState {
     final ArrayDeque<QueueItem> ready = new ArrayDeque<>();
     final Map<Long, QueueItem> leased = new LinkedHashMap<>();
     final Set<String> keys = new HashSet<>();
+    /** Takes waiting for an item, oldest first. */
+    final ArrayDeque<QueueService.Waiter> waiting = new ArrayDeque<>();
     final Condition changed;
     final RateMeter rate;
     boolean closed;
