@@ -5,7 +5,7 @@ import io.cohort.Program;
 import io.cohort.Session;
 import io.cohort.Status;
 import io.cohort.Worker;
-import io.cohort.core.Admission;
+import io.cohort.core.backend.WorkerSpec;
 import io.cohort.core.kernel.ProgramPreparer;
 import io.cohort.local.CgroupProbe;
 import io.cohort.local.ProcScanProbe;
@@ -79,7 +79,7 @@ final class FanOut {
             for (int i = 0; i < 8; i++) {
                 long c0 = System.nanoTime();
                 exact = preparer.prepare(Program.code(Ctx.HELLO), ctx.work.resolve("prep").resolve(Integer.toString(i)))
-                        .command(Admission.bytes(MEMORY_GB));
+                        .command(WorkerSpec.bytes(MEMORY_GB));
                 if (i >= 3) {
                     s.add("javac", Ctx.ms(System.nanoTime() - c0));
                 }
@@ -301,14 +301,14 @@ final class FanOut {
         try (CgroupProbe cg = new CgroupProbe("bench" + Long.toHexString(System.nanoTime()))) {
             cgroupsName = cg.name();
             for (int i = 0; i < 40; i++) {
-                long ns = cg.createAndRemove("w" + i, 1, Admission.bytes(MEMORY_GB));
+                long ns = cg.createAndRemove("w" + i, 1, WorkerSpec.bytes(MEMORY_GB));
                 if (i >= 8) {
                     s.add("cgroup", Ctx.ms(ns));
                 }
             }
         }
         List<String> sleep = new ProgramPreparer(session.options().workingDirectory(), io.cohort.core.CoreSettings.from(session.options()), session.directory().resolve("clients/python/cohort_run.py")).prepare(Program.shell("sleep 30"), ctx.work.resolve("prep-sleep"))
-                .command(Admission.bytes(0.02));
+                .command(WorkerSpec.bytes(0.02));
         List<String> wrappedSleep = new ArrayList<>(wrapperPrefix);
         wrappedSleep.addAll(sleep);
         int n = 16;

@@ -150,7 +150,7 @@ final class LaunchLatency {
                 for (String mode : List.of("none", "join")) {
                     List<String> files = new ArrayList<>();
                     try (AutoCloseable slot = cg.create("j" + r + mode + files.hashCode() + System.nanoTime(), 1,
-                            io.cohort.core.Admission.bytes(0.25), files)) {
+                            io.cohort.core.backend.WorkerSpec.bytes(0.25), files)) {
                         if (mode.equals("none")) {
                             files.clear();
                         }

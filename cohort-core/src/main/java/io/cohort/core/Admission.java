@@ -3,6 +3,7 @@ package io.cohort.core;
 import io.cohort.CohortException;
 import io.cohort.LaunchRequest;
 import io.cohort.core.backend.Capacity;
+import io.cohort.core.backend.WorkerSpec;
 
 /**
  * Refuses a launch that cannot fit before anything starts: the CPU (times the overcommit factor),
@@ -25,7 +26,7 @@ public final class Admission {
     public synchronized void reserve(LaunchRequest r) {
         int n = r.n();
         double needCpu = n * r.cpu();
-        long needMemory = n * bytes(r.memoryGb());
+        long needMemory = n * WorkerSpec.bytes(r.memoryGb());
         int needGpus = n * r.gpus();
         double cpuLimit = capacity.cpus() * cpuOvercommit;
         String launch = n + " worker" + (n == 1 ? "" : "s");
@@ -56,12 +57,8 @@ public final class Admission {
     /** Gives back one worker's share. */
     public synchronized void release(double cpu, double memoryGb, int gpuCount) {
         cpus = Math.max(0, cpus - cpu);
-        memoryBytes = Math.max(0, memoryBytes - bytes(memoryGb));
+        memoryBytes = Math.max(0, memoryBytes - WorkerSpec.bytes(memoryGb));
         gpus = Math.max(0, gpus - gpuCount);
-    }
-
-    public static long bytes(double gb) {
-        return (long) Math.ceil(gb * GB);
     }
 
     private static String fmt(double d) {

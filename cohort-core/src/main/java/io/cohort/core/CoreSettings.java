@@ -1,6 +1,7 @@
 package io.cohort.core;
 
 import io.cohort.SessionOptions;
+import io.cohort.core.backend.BackendContext;
 import io.cohort.core.store.Durability;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,10 +46,8 @@ public record CoreSettings(String sessionId, Durability durability, long maxRequ
                 command(o, "kernel.r", "Rscript"), command(o, "kernel.shell", "/bin/sh"), split(o.setting("java.options", "")));
     }
 
-    /** Where a setting can be given, for messages: "cohort.KEY (-Dcohort.KEY, COHORT_KEY or the config file)". */
-    public static String where(String key) {
-        return "the setting " + key + " (-Dcohort." + key + ", COHORT_" + key.toUpperCase(java.util.Locale.ROOT).replace('.', '_')
-                + " or the config file)";
+    private static String where(String key) {
+        return BackendContext.where(key);
     }
 
     private static long bytes(SessionOptions o, String key, long fallback, long least) {

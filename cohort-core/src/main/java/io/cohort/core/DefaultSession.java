@@ -186,7 +186,7 @@ final class DefaultSession implements Session {
 
     private void start(String workerId, int index, LaunchRequest request, PreparedProgram program) {
         Sink sink = new Sink(workerId, request);
-        long memory = Admission.bytes(request.memoryGb());
+        long memory = WorkerSpec.bytes(request.memoryGb());
         Map<String, String> env = new java.util.HashMap<>(WorkerEnvironment.build(System.getenv(), id, directory.toString(),
                 masterAddress(), workerId, index, request.cpu(), request.memoryGb(), request.env()));
         hub.addWorkerEnvironment(env);

@@ -3,6 +3,7 @@ package io.cohort.core;
 import io.cohort.Status;
 import io.cohort.Worker;
 import io.cohort.core.agent.AgentRegistry;
+import io.cohort.core.backend.Background;
 import io.cohort.core.control.ControlPlane;
 import io.cohort.core.queue.QueueService;
 import io.cohort.core.results.ResultStore;

@@ -1,7 +1,7 @@
 package io.cohort.local;
 
 import io.cohort.SessionOptions;
-import io.cohort.core.CoreSettings;
+import io.cohort.core.backend.BackendContext;
 import java.util.Locale;
 
 /**
@@ -24,21 +24,21 @@ record LocalSettings(String masterIp, boolean cgroups, String nvidiaSmi, boolean
     static LocalSettings from(SessionOptions o) {
         String ip = o.setting("local.masterIp", "127.0.0.1");
         if (!ip.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}") && !ip.matches("[0-9A-Fa-f:]+")) {
-            throw new IllegalArgumentException(CoreSettings.where("local.masterIp") + " must be an IP address of this"
+            throw new IllegalArgumentException(BackendContext.where("local.masterIp") + " must be an IP address of this"
                     + " machine (workers connect to it), such as 127.0.0.1, got '" + ip + "'");
         }
         String cgroups = o.setting("local.cgroups", "auto").toLowerCase(Locale.ROOT);
         if (!cgroups.equals("auto") && !cgroups.equals("off")) {
-            throw new IllegalArgumentException(CoreSettings.where("local.cgroups") + " is auto (use cgroups where they are"
+            throw new IllegalArgumentException(BackendContext.where("local.cgroups") + " is auto (use cgroups where they are"
                     + " writable) or off, got '" + cgroups + "'");
         }
         String smi = o.setting("local.nvidiaSmi", "nvidia-smi");
         if (smi.isBlank()) {
-            throw new IllegalArgumentException(CoreSettings.where("local.nvidiaSmi") + " must name the GPU discovery command");
+            throw new IllegalArgumentException(BackendContext.where("local.nvidiaSmi") + " must name the GPU discovery command");
         }
         String pidNamespace = o.setting(PidNamespaces.SETTING, "auto").toLowerCase(Locale.ROOT);
         if (!pidNamespace.equals("auto") && !pidNamespace.equals("off")) {
-            throw new IllegalArgumentException(CoreSettings.where(PidNamespaces.SETTING) + " is auto (a pid namespace per"
+            throw new IllegalArgumentException(BackendContext.where(PidNamespaces.SETTING) + " is auto (a pid namespace per"
                     + " worker where no cgroup holds its processes and the kernel allows one) or off, got '" + pidNamespace + "'");
         }
         String pids = o.setting("local.pids", Long.toString(DEFAULT_PIDS)).strip().toLowerCase(Locale.ROOT);

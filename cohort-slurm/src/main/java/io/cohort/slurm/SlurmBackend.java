@@ -2,7 +2,6 @@ package io.cohort.slurm;
 
 import io.cohort.CohortException;
 import io.cohort.LaunchRequest;
-import io.cohort.core.Admission;
 import io.cohort.core.backend.AgentLink;
 import io.cohort.core.backend.Agents;
 import io.cohort.core.backend.Backend;
@@ -87,7 +86,7 @@ final class SlurmBackend implements Backend {
         });
         long poll = settings.poll().toMillis();
         // A poll that fails is reported and the next one asks again: one failure must not end polling.
-        timers.scheduleWithFixedDelay(io.cohort.core.Background.reporting("the Slurm poller (squeue for " + jobName + ")",
+        timers.scheduleWithFixedDelay(io.cohort.core.backend.Background.reporting("the Slurm poller (squeue for " + jobName + ")",
                 this::pollJobs), poll, poll, TimeUnit.MILLISECONDS);
     }
 
@@ -120,7 +119,7 @@ final class SlurmBackend implements Backend {
     @Override
     public void admit(LaunchRequest request) {
         List<String> test = new ArrayList<>(List.of("sbatch", "--test-only"));
-        test.addAll(resourceOptions(request.cpu(), Admission.bytes(request.memoryGb()), request.gpus()));
+        test.addAll(resourceOptions(request.cpu(), WorkerSpec.bytes(request.memoryGb()), request.gpus()));
         test.addAll(placementOptions());
         test.add("--wrap=true");
         SlurmCommands.Outcome o = commands.run(test);
@@ -294,7 +293,7 @@ final class SlurmBackend implements Backend {
                 scancel(jobId);
                 return;
             }
-            timers.schedule(io.cohort.core.Background.reporting("the scancel of job " + jobId + " after its stop", () -> {
+            timers.schedule(io.cohort.core.backend.Background.reporting("the scancel of job " + jobId + " after its stop", () -> {
                 if (!link.ended()) {
                     scancel(jobId);
                 }

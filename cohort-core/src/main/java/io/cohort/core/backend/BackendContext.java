@@ -12,4 +12,12 @@ import java.nio.file.Path;
  * @param agents           the session's end of the agent protocol, for backends whose workers run elsewhere
  */
 public record BackendContext(String sessionId, Path sessionDirectory, SessionOptions options, Agents agents) {
+    /**
+     * Where a setting can be given, for messages that refuse its value: "the setting KEY (-Dcohort.KEY,
+     * COHORT_KEY or the config file)".
+     */
+    public static String where(String key) {
+        return "the setting " + key + " (-Dcohort." + key + ", COHORT_" + key.toUpperCase(java.util.Locale.ROOT).replace('.', '_')
+                + " or the config file)";
+    }
 }

@@ -22,4 +22,9 @@ public record WorkerSpec(String sessionId, String workerId, List<String> command
         command = List.copyOf(command);
         env = Map.copyOf(env);
     }
+
+    /** A launch's memory in gigabytes ({@code memoryGb}, GiB) as {@code memoryBytes}: rounded up to a whole byte. */
+    public static long bytes(double gb) {
+        return (long) Math.ceil(gb * 1024.0 * 1024 * 1024);
+    }
 }

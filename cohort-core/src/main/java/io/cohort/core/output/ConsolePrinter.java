@@ -100,7 +100,7 @@ public final class ConsolePrinter implements Consumer<WorkerEvent>, AutoCloseabl
                 out.flush();
             }
         } catch (RuntimeException e) {
-            io.cohort.core.Background.report("printing a line on the session's console", e);
+            io.cohort.core.backend.Background.report("printing a line on the session's console", e);
         }
     }
 

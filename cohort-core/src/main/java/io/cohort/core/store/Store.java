@@ -132,7 +132,7 @@ public final class Store implements AutoCloseable {
      * Queues a change; the future completes when it is stored as {@link #durability()} says (at once
      * for OFF). A change is all or nothing: one that fails completes exceptionally, leaves none of its
      * statements behind, and does not affect the others. A failure is reported through {@link
-     * io.cohort.core.Background} unless someone waits for the change with {@link #await}.
+     * io.cohort.core.backend.Background} unless someone waits for the change with {@link #await}.
      */
     public CompletableFuture<Void> write(Work work) {
         Change done = submit(work, false);
@@ -205,7 +205,7 @@ public final class Store implements AutoCloseable {
      * committed in the order they were queued.
      */
     private void run() {
-        Runnable commit = io.cohort.core.Background.reporting("the store's background commit of " + file, () -> {
+        Runnable commit = io.cohort.core.backend.Background.reporting("the store's background commit of " + file, () -> {
             committing.lock();
             try {
                 commitPending(null);
@@ -267,7 +267,7 @@ public final class Store implements AutoCloseable {
     private void fail(Op op, Throwable e) {
         op.done.completeExceptionally(e);
         if (!op.done.awaited) {
-            io.cohort.core.Background.report("a change to the session database " + file + " that nobody waited for", e);
+            io.cohort.core.backend.Background.report("a change to the session database " + file + " that nobody waited for", e);
         }
     }
 

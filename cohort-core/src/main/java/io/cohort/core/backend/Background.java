@@ -1,4 +1,4 @@
-package io.cohort.core;
+package io.cohort.core.backend;
 
 import java.lang.System.Logger.Level;
 
