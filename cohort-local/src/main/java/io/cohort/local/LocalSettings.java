@@ -52,7 +52,7 @@ record LocalSettings(String masterIp, boolean cgroups, String nvidiaSmi, boolean
                 pidsMax = -1;
             }
             if (pidsMax < MIN_PIDS) {
-                throw new IllegalArgumentException(CoreSettings.where("local.pids") + " is the most processes and threads"
+                throw new IllegalArgumentException(BackendContext.where("local.pids") + " is the most processes and threads"
                         + " one worker may hold (a whole number of at least " + MIN_PIDS + ", default " + DEFAULT_PIDS
                         + ") or max for no limit, got '" + pids + "'");
             }

@@ -159,7 +159,7 @@ public final class AgentRegistry implements Agents {
                 }
                 polls.add(answer);
             }
-            var timeout = io.cohort.core.Background.after(wait, "an agent poll's timeout", () -> {
+            var timeout = io.cohort.core.backend.Background.after(wait, "an agent poll's timeout", () -> {
                 synchronized (this) {
                     polls.remove(answer);
                 }

@@ -203,7 +203,7 @@ public final class QueueService {
         } else {
             Waiter w = waiter;
             QueueState queue = q;
-            w.timeout = io.cohort.core.Background.after(wait, "a waiting take's timeout", () -> expire(queue, w));
+            w.timeout = io.cohort.core.backend.Background.after(wait, "a waiting take's timeout", () -> expire(queue, w));
             answer = w.answer;
         }
         if (acked == null) {
@@ -290,7 +290,7 @@ public final class QueueService {
         if (timeout != null) {
             timeout.cancel(false);
         }
-        io.cohort.core.Background.soon("answering a waiting take", () -> {
+        io.cohort.core.backend.Background.soon("answering a waiting take", () -> {
             if (!w.answer.complete(t)) {
                 // Withdrawn meanwhile: nobody will work on these.
                 giveBack(q.name, w.worker, t);
