@@ -8,8 +8,12 @@ import java.util.Objects;
  * One launch: n workers, each with the same resources, running the same program.
  * Built with {@link #builder()}; every value is checked when it is set, with a message that
  * names the argument and the accepted range.
+ *
+ * @param service how its workers show they are ready, when they are services (they stay up until
+ *                stopped; one that ends before is a failure); null for ordinary workers
  */
-public record LaunchRequest(int n, double cpu, double memoryGb, int gpus, Program program, Map<String, String> env) {
+public record LaunchRequest(int n, double cpu, double memoryGb, int gpus, Program program, Map<String, String> env,
+                            Readiness service) {
     /**
      * The least CPU a worker may ask for: 0.01 cores. A CFS quota cannot be below 1 ms per period,
      * and cohort's quota period is 100 ms, so anything smaller could not be enforced as asked.
@@ -38,6 +42,21 @@ public record LaunchRequest(int n, double cpu, double memoryGb, int gpus, Progra
         env = Map.copyOf(checkEnv(env == null ? Map.of() : env));
     }
 
+    /** An ordinary launch (no service). */
+    public LaunchRequest(int n, double cpu, double memoryGb, int gpus, Program program, Map<String, String> env) {
+        this(n, cpu, memoryGb, gpus, program, env, null);
+    }
+
+    /** This launch with its workers as services, ready when {@code readiness} passes. */
+    public LaunchRequest asService(Readiness readiness) {
+        return new LaunchRequest(n, cpu, memoryGb, gpus, program, env, Objects.requireNonNull(readiness, "readiness"));
+    }
+
+    /** This launch with another number of workers. */
+    public LaunchRequest withN(int n) {
+        return new LaunchRequest(n, cpu, memoryGb, gpus, program, env, service);
+    }
+
     /** The short form: n workers with the given CPU cores and gigabytes each, running a program. */
     public static LaunchRequest of(int n, double cpu, double memoryGb, Program program) {
         return new LaunchRequest(n, cpu, memoryGb, 0, program, Map.of());
@@ -55,6 +74,7 @@ public record LaunchRequest(int n, double cpu, double memoryGb, int gpus, Progra
         private int gpus = 0;
         private Program program;
         private final Map<String, String> env = new LinkedHashMap<>();
+        private Readiness service;
 
         private Builder() {
         }
@@ -119,11 +139,17 @@ public record LaunchRequest(int n, double cpu, double memoryGb, int gpus, Progra
             return this;
         }
 
+        /** Makes the workers services: they stay up until stopped, and are ready when {@code readiness} passes. */
+        public Builder service(Readiness readiness) {
+            this.service = Objects.requireNonNull(readiness, "readiness");
+            return this;
+        }
+
         public LaunchRequest build() {
             if (program == null) {
                 throw new IllegalArgumentException("a launch needs a script or code: call script(...) or code(...)");
             }
-            return new LaunchRequest(n, cpu, memoryGb, gpus, program, env);
+            return new LaunchRequest(n, cpu, memoryGb, gpus, program, env, service);
         }
     }
 

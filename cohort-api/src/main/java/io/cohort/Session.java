@@ -41,6 +41,20 @@ public interface Session extends AutoCloseable {
      */
     List<Worker> launch(LaunchRequest request);
 
+    /**
+     * Launches a named group: each role's workers, ranked in the order the roles are given, sharing
+     * one rendezvous (docs/groups.md). Checked and admitted whole, as {@link #launch} is: if one
+     * role cannot start, none does. The name is letters, digits, '.', '_' or '-' and must be new;
+     * names {@code launch-K} are the plain launches'.
+     */
+    WorkerGroup launchGroup(String name, List<GroupRole> roles);
+
+    /** A group by name: one launched with {@link #launchGroup}, or {@code launch-K}, the K-th plain launch. */
+    WorkerGroup group(String name);
+
+    /** Every group of the session (plain launches included), in launch order. */
+    List<WorkerGroup> groups();
+
     /** All workers of the session, running and ended, in launch order. */
     List<Worker> list();
 

@@ -2,6 +2,9 @@ package io.cohort.core;
 
 import io.cohort.AwaitResult;
 import io.cohort.CohortException;
+import io.cohort.GroupRole;
+import io.cohort.Rendezvous;
+import io.cohort.WorkerGroup;
 import io.cohort.LaunchRequest;
 import io.cohort.OutputLine;
 import io.cohort.QueueOptions;
@@ -24,6 +27,9 @@ import io.cohort.core.backend.WorkerSpec;
 import io.cohort.core.kernel.PreparedProgram;
 import io.cohort.core.kernel.ProgramPreparer;
 import io.cohort.core.output.ConsolePrinter;
+import io.cohort.core.group.Group;
+import io.cohort.core.group.Groups;
+import io.cohort.core.group.ServiceChecks;
 import io.cohort.core.output.OutputLog;
 import io.cohort.core.queue.SessionQueue;
 import java.io.IOException;
@@ -39,6 +45,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /** The session: launches through its backend, owns worker state, and leaves nothing running when it ends. */
 final class DefaultSession implements Session {
@@ -64,6 +71,8 @@ final class DefaultSession implements Session {
     private final Map<Integer, Integer> interruptedPerLaunch = new java.util.TreeMap<>();
     private final Thread shutdownHook;
     private final Object launchLock = new Object();
+    private final Groups groups;
+    private final ServiceChecks services;
     private int launches;
     private int workerCount;
     private volatile boolean closed;
@@ -105,6 +114,13 @@ final class DefaultSession implements Session {
             restoreWorkers();
         }
         events.subscribe(hub);
+        this.groups = new Groups(directory, backend.masterAddress(), registry::get);
+        events.subscribe(groups);
+        this.services = new ServiceChecks(w -> {
+            LaunchRequest r = requests.get(w);
+            return r == null ? null : r.service();
+        }, registry::get, this::markReady);
+        events.subscribe(services);
         // Last: a line it numbers is already in the output log.
         events.subscribe(sessionEvents);
         hub.controlPlane.serveSession(this, sessionEvents, this::describe, WorkerEnvironment.engine(System.getenv(), id,
@@ -153,49 +169,187 @@ final class DefaultSession implements Session {
 
     @Override
     public List<Worker> launch(LaunchRequest request) {
-        List<String> ids = new ArrayList<>();
-        synchronized (launchLock) {
-            ensureOpen();
-            int launch = launches + 1;
-            Path launchDir = directory.resolve("launches").resolve(Integer.toString(launch));
-            PreparedProgram program = preparer.prepare(request.program(), launchDir);
-            backend.admit(request);
-            admission.reserve(request);
-            launches = launch;
-            String requestJson = Json.write(request);
-            List<String> newIds = new ArrayList<>();
-            for (int i = 0; i < request.n(); i++) {
-                newIds.add("w" + (workerCount + 1 + i));
-            }
-            workerCount += request.n();
-            long now = registry.clock().millis();
-            hub.journal.launched(launch, requestJson, newIds, now);
-            for (String workerId : newIds) {
-                ids.add(workerId);
-                requests.put(workerId, request);
-                outputLog.create(workerId);
-                registry.add(Worker.scheduling(workerId, id, request.program().kernel(), request.program().describe(),
-                        request.cpu(), request.memoryGb(), registry.clock().instant()));
-            }
-            for (int i = 0; i < ids.size(); i++) {
-                start(ids.get(i), i, request, program);
-            }
-        }
-        return ids.stream().map(registry::get).toList();
+        return startGroup(null, List.of(GroupRole.of("worker", request))).stream().map(registry::get).toList();
     }
 
-    private void start(String workerId, int index, LaunchRequest request, PreparedProgram program) {
+    @Override
+    public WorkerGroup launchGroup(String name, List<GroupRole> roles) {
+        if (roles == null || roles.isEmpty()) {
+            throw new IllegalArgumentException("a group needs at least one role: launchGroup(\"" + name
+                    + "\", List.of(GroupRole.of(\"worker\", launch)))");
+        }
+        if (roles.stream().map(GroupRole::role).distinct().count() < roles.size()) {
+            throw new IllegalArgumentException("each role of a group needs a name of its own, got "
+                    + roles.stream().map(GroupRole::role).toList());
+        }
+        startGroup(name, roles);
+        return group(name);
+    }
+
+    @Override
+    public WorkerGroup group(String name) {
+        return new GroupHandle(groups.get(name));
+    }
+
+    @Override
+    public List<WorkerGroup> groups() {
+        return groups.all().stream().<WorkerGroup>map(GroupHandle::new).toList();
+    }
+
+    /**
+     * Checks, admits and starts a group's workers (a plain launch is the group launch-K): every role
+     * is checked and admitted before any worker starts; each role is a launch of its own in the
+     * session's journal. Members start in rank order.
+     */
+    private List<String> startGroup(String name, List<GroupRole> roles) {
+        synchronized (launchLock) {
+            ensureOpen();
+            if (name != null) {
+                groups.checkNewName(name);
+            }
+            int first = launches + 1;
+            List<PreparedProgram> programs = new ArrayList<>();
+            for (int r = 0; r < roles.size(); r++) {
+                programs.add(preparer.prepare(roles.get(r).launch().program(),
+                        directory.resolve("launches").resolve(Integer.toString(first + r))));
+            }
+            roles.forEach(r -> backend.admit(r.launch()));
+            List<LaunchRequest> reserved = new ArrayList<>();
+            try {
+                for (GroupRole r : roles) {
+                    admission.reserve(r.launch());
+                    reserved.add(r.launch());
+                }
+            } catch (RuntimeException e) {
+                for (LaunchRequest q : reserved) {
+                    for (int i = 0; i < q.n(); i++) {
+                        admission.release(q.cpu(), q.memoryGb(), q.gpus());
+                    }
+                }
+                throw e;
+            }
+            String groupName = name != null ? name : "launch-" + first;
+            List<String> members = new ArrayList<>();
+            List<Integer> memberRoleNumber = new ArrayList<>();
+            List<String> memberRole = new ArrayList<>();
+            List<Integer> roleIndex = new ArrayList<>();
+            long now = registry.clock().millis();
+            for (int r = 0; r < roles.size(); r++) {
+                GroupRole role = roles.get(r);
+                LaunchRequest request = role.launch();
+                List<String> ids = new ArrayList<>();
+                for (int i = 0; i < request.n(); i++) {
+                    ids.add("w" + (++workerCount));
+                    memberRoleNumber.add(r);
+                    memberRole.add(role.role());
+                    roleIndex.add(i);
+                }
+                launches = first + r;
+                hub.journal.launched(first + r, Json.write(request), ids, now);
+                for (String workerId : ids) {
+                    requests.put(workerId, request);
+                    outputLog.create(workerId);
+                    registry.add(Worker.scheduling(workerId, id, request.program().kernel(), request.program().describe(),
+                            request.cpu(), request.memoryGb(), registry.clock().instant(), groupName, role.role(),
+                            members.size(), request.service() != null));
+                    members.add(workerId);
+                    services.launched(workerId);
+                }
+            }
+            Group g = groups.add(groupName, roles, members, memberRole, roleIndex);
+            for (int rank = 0; rank < members.size(); rank++) {
+                String workerId = members.get(rank);
+                LaunchRequest request = requests.get(workerId);
+                start(workerId, roleIndex.get(rank), request, programs.get(memberRoleNumber.get(rank)), g);
+            }
+            return members;
+        }
+    }
+
+    private void start(String workerId, int index, LaunchRequest request, PreparedProgram program, Group group) {
         Sink sink = new Sink(workerId, request);
         long memory = WorkerSpec.bytes(request.memoryGb());
         Map<String, String> env = new java.util.HashMap<>(WorkerEnvironment.build(System.getenv(), id, directory.toString(),
                 masterAddress(), workerId, index, request.cpu(), request.memoryGb(), request.env()));
         hub.addWorkerEnvironment(env);
+        String rank0 = group.members().get(0);
+        env.putAll(groups.identity(group, workerId, request.n(), rank0.equals(workerId) ? null : registry.get(rank0).ipAddress(),
+                backend.addressPerWorker()));
         WorkerSpec spec = new WorkerSpec(id, workerId, program.command(memory), env, options.workingDirectory(),
                 request.cpu(), memory, request.gpus());
         try {
             handles.put(workerId, backend.start(spec, sink));
         } catch (RuntimeException e) {
             sink.failedToStart("the " + backend.name() + " backend could not start it: " + e.getMessage());
+        }
+    }
+
+    /** Marks a service worker ready (its readiness check passed). */
+    private void markReady(String workerId) {
+        registry.update(workerId, w -> w.status() == Status.RUNNING && Boolean.FALSE.equals(w.ready()) ? w.withReady() : w);
+    }
+
+    /** A group's handle: its members only. */
+    private final class GroupHandle implements WorkerGroup {
+        private final Group group;
+
+        GroupHandle(Group group) {
+            this.group = group;
+        }
+
+        @Override
+        public String name() {
+            return group.name();
+        }
+
+        @Override
+        public List<Worker> workers() {
+            return group.members().stream().map(registry::get).toList();
+        }
+
+        @Override
+        public AwaitResult await(boolean waitForCompletion, Duration timeout) {
+            return DefaultSession.this.await(group.members(), waitForCompletion, timeout);
+        }
+
+        @Override
+        public List<Worker> stop() {
+            return DefaultSession.this.stop(group.members());
+        }
+
+        @Override
+        public Rendezvous awaitReady(Duration timeout) {
+            try {
+                return timeout.isZero() ? group.ready().get() : group.ready().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (e.getCause() instanceof CohortException c) {
+                    throw new CohortException(c.getMessage(), c);
+                }
+                throw new CohortException("group '" + group.name() + "' cannot be ready: " + e.getCause(), e.getCause());
+            } catch (java.util.concurrent.TimeoutException e) {
+                List<String> waiting = new ArrayList<>();
+                for (Worker w : workers()) {
+                    if (w.status() != Status.RUNNING || Boolean.FALSE.equals(w.ready())) {
+                        waiting.add(w.id() + " (" + (w.status() == Status.RUNNING ? "not ready yet" : w.status().label()
+                                + (w.reason() == null ? "" : ": " + w.reason())) + ")");
+                    }
+                }
+                throw new CohortException("group '" + group.name() + "' is not ready after " + timeout.toMillis()
+                        + " ms; still waiting for " + String.join(", ", waiting));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CohortException("interrupted while awaiting group '" + group.name() + "'", e);
+            }
+        }
+
+        @Override
+        public java.util.concurrent.CompletableFuture<Rendezvous> ready() {
+            return group.ready().copy();
+        }
+
+        @Override
+        public String toString() {
+            return "group " + group.name() + " " + group.members();
         }
     }
 
@@ -368,8 +522,10 @@ final class DefaultSession implements Session {
     private void restoreWorkers() {
         List<LaunchRequest> requests = launches();
         launches = requests.size();
+        Map<Integer, Integer> ranks = new java.util.HashMap<>();
         for (SessionJournal.StoredWorker w : hub.journal.workers()) {
             LaunchRequest r = requests.get(w.launch() - 1);
+            int rank = ranks.merge(w.launch(), 1, Integer::sum) - 1;
             Status status = w.status();
             String reason = w.reason();
             if (!status.isFinal()) {
@@ -378,7 +534,7 @@ final class DefaultSession implements Session {
                 interruptedPerLaunch.merge(w.launch(), 1, Integer::sum);
             }
             registry.add(Worker.scheduling(w.id(), id, r.program().kernel(), r.program().describe(), r.cpu(), r.memoryGb(),
-                    w.createdAt()).withEnd(status, w.exitCode(), reason, w.finishedAt())
+                    w.createdAt(), "launch-" + w.launch(), "worker", rank, r.service() != null).withEnd(status, w.exitCode(), reason, w.finishedAt())
                     .withHistory(w.ip(), w.pid(), w.startedAt(), w.finishedAt()));
             workerCount = Math.max(workerCount, Integer.parseInt(w.id().substring(1)));
         }
@@ -428,6 +584,7 @@ final class DefaultSession implements Session {
                         console.close();
                     }
                     outputLog.close();
+                    services.close();
                     sessionEvents.close();
                     closedLatch.countDown();
                 }
@@ -499,8 +656,10 @@ final class DefaultSession implements Session {
         public void exited(int exitCode, String reason) {
             String stopReason = stopReasons.get(workerId);
             Status status = stopReason != null && reason == null ? Status.STOPPED
-                    : exitCode == 0 && reason == null ? Status.SUCCEEDED : Status.FAILED;
+                    : exitCode == 0 && reason == null && request.service() == null ? Status.SUCCEEDED : Status.FAILED;
             String why = reason != null ? reason : stopReason != null ? stopReason
+                    : request.service() != null ? "the service ended (exit code " + exitCode + ") before it was stopped;"
+                      + " services stay up until stopped"
                     : exitCode == 0 ? null : "exited with code " + exitCode;
             end(status, exitCode, why);
         }

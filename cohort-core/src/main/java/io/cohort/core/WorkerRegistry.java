@@ -127,7 +127,7 @@ public final class WorkerRegistry {
                 boolean undecided = false;
                 for (String id : ids) {
                     Worker w = workers.get(id);
-                    Boolean r = reached(w.status(), waitForCompletion);
+                    Boolean r = reached(w, waitForCompletion);
                     if (r == null && !expired) {
                         undecided = true;
                     } else {
@@ -163,8 +163,15 @@ public final class WorkerRegistry {
         }
     }
 
-    /** True = reached, false = will never reach, null = not yet known. */
-    private static Boolean reached(Status s, boolean waitForCompletion) {
+    /**
+     * True = reached, false = will never reach, null = not yet known. A service worker never completes:
+     * either way it is reached once ready, and fails if it ends.
+     */
+    private static Boolean reached(Worker w, boolean waitForCompletion) {
+        Status s = w.status();
+        if (w.isService()) {
+            return s.isFinal() ? false : s == Status.RUNNING && w.ready() ? true : null;
+        }
         if (waitForCompletion) {
             return s.isFinal() ? s == Status.SUCCEEDED : null;
         }

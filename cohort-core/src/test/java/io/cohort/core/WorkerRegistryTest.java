@@ -24,7 +24,7 @@ class WorkerRegistryTest {
             for (int round = 0; round < 50; round++) {
                 String id = "w" + round;
                 registry.add(new Worker(id, "s1", Status.RUNNING, Kernel.SHELL, "true", 1, 1, List.of(), null, null, 1L,
-                        Instant.EPOCH, Instant.EPOCH, null, null, null, List.of()));
+                        Instant.EPOCH, Instant.EPOCH, null, null, null, List.of(), "launch-1", "worker", round, null));
                 CyclicBarrier start = new CyclicBarrier(8);
                 List<Future<Boolean>> ends = new java.util.ArrayList<>();
                 for (int t = 0; t < 8; t++) {

@@ -75,6 +75,11 @@ final class LocalBackend implements Backend {
     }
 
     @Override
+    public boolean addressPerWorker() {
+        return true;
+    }
+
+    @Override
     public WorkerHandle start(WorkerSpec spec, WorkerSink sink) {
         String ip = addresses.next();
         List<Integer> gpuIndices;
@@ -97,6 +102,10 @@ final class LocalBackend implements Backend {
         }
         Map<String, String> env = new HashMap<>(spec.env());
         env.put("CDSW_IP_ADDRESS", ip);
+        if ("0".equals(env.get("RANK")) && !env.containsKey("MASTER_ADDR")) {
+            // Rank 0 of its group is the master: its address is known only now.
+            env.put("MASTER_ADDR", ip);
+        }
         env.put(LocalWorker.GUARD_VARIABLE, guardId);
         if (gpus.count() > 0) {
             String visible = gpuIndices.stream().map(String::valueOf).collect(Collectors.joining(","));

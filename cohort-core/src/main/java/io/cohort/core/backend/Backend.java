@@ -28,6 +28,16 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * Whether every worker gets an address of its own (the local backend's loopback addresses), so
+     * that LOCAL_RANK is 0 for each and a group's members never share a port space. A backend that
+     * gives a worker its address sets CDSW_IP_ADDRESS, and MASTER_ADDR too for a worker whose RANK is
+     * 0 and that has no MASTER_ADDR yet (docs/groups.md).
+     */
+    default boolean addressPerWorker() {
+        return false;
+    }
+
+    /**
      * Starts one worker. Reports placement, start, output lines and the exit to the sink, from any
      * thread. A worker that cannot start is reported with {@link WorkerSink#failedToStart}; only a
      * broken backend throws.

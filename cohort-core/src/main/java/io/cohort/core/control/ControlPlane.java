@@ -69,7 +69,8 @@ public final class ControlPlane implements AutoCloseable {
                 "agents", new AgentRoutes(agents)::route,
                 "workers", session::workers,
                 "events", session::events,
-                "session", session::session);
+                "session", session::session,
+                "groups", new GroupRoutes(session)::route);
         byte[] random = new byte[32];
         new SecureRandom().nextBytes(random);
         this.tokenText = HexFormat.of().formatHex(random);

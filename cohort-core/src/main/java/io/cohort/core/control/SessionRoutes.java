@@ -31,7 +31,8 @@ import java.util.function.Predicate;
 final class SessionRoutes {
     static final long MAX_OUTPUT_WAIT_MS = 60_000;
     private static final long KEEP_ALIVE_MS = 15_000;
-    private static final Set<String> LAUNCH_FIELDS = Set.of("n", "cpu", "memory", "nvidia_gpu", "kernel", "script", "code", "env");
+    static final Set<String> LAUNCH_FIELDS = Set.of("n", "cpu", "memory", "nvidia_gpu", "kernel", "script", "code", "env",
+            "service", "group", "role");
     private static final Set<String> AWAIT_FIELDS = Set.of("ids", "wait_for_completion", "timeout_seconds");
 
     /** What the session hands the control plane to serve it. */
@@ -48,8 +49,17 @@ final class SessionRoutes {
     private final java.util.concurrent.Semaphore waiting = new java.util.concurrent.Semaphore(MAX_WAITING);
     private volatile Served served;
 
+    /** The session served, or 503 when none is yet. */
+    Served served() {
+        Served s = served;
+        if (s == null) {
+            throw new HttpError(503, "this control plane serves no session yet");
+        }
+        return s;
+    }
+
     /** Runs a waiting request within {@link #MAX_WAITING}, or refuses it with 503. */
-    private void waiting(Waiting body) throws IOException, InterruptedException {
+    void waiting(Waiting body) throws IOException, InterruptedException {
         if (!waiting.tryAcquire()) {
             throw new HttpError(503, "the session already serves " + MAX_WAITING + " waiting requests (awaits, followed"
                     + " output, event streams); close some of them, or try again later");
@@ -62,7 +72,7 @@ final class SessionRoutes {
     }
 
     @FunctionalInterface
-    private interface Waiting {
+    interface Waiting {
         void run() throws IOException, InterruptedException;
     }
 
@@ -147,6 +157,36 @@ final class SessionRoutes {
             throw new HttpError(400, "send the launch as a JSON object: {\"n\": 2, \"cpu\": 0.5, \"memory\": 1, \"code\": \"...\"}");
         }
         known(body, LAUNCH_FIELDS);
+        LaunchRequest request = launchRequest(body);
+        String group = text(body, "group");
+        if (group.isBlank()) {
+            answer(r, s, 200, describe(s, s.session().launch(request)));
+            return;
+        }
+        String role = text(body, "role");
+        io.cohort.WorkerGroup g = launchGroup(s, group, List.of(role(role.isBlank() ? "worker" : role, request)));
+        answer(r, s, 200, describe(s, g.workers()));
+    }
+
+    /** Launches a group, turning a refusal of its name or roles into a 400. */
+    static io.cohort.WorkerGroup launchGroup(Served s, String name, List<io.cohort.GroupRole> roles) {
+        try {
+            return s.session().launchGroup(name, roles);
+        } catch (IllegalArgumentException e) {
+            throw new HttpError(400, e.getMessage());
+        }
+    }
+
+    static io.cohort.GroupRole role(String name, LaunchRequest request) {
+        try {
+            return io.cohort.GroupRole.of(name, request);
+        } catch (IllegalArgumentException e) {
+            throw new HttpError(400, "\"role\": " + e.getMessage());
+        }
+    }
+
+    /** A launch's fields (docs/session-api.md) as a request; every refusal names the field. */
+    static LaunchRequest launchRequest(JsonNode body) {
         double n = number(body, "n", null, "a whole number of workers, 1 or more");
         if (n != Math.rint(n) || n < 1 || n > 100_000) {
             throw new HttpError(400, "\"n\" (how many workers) must be a whole number from 1 to 100000, got " + body.get("n"));
@@ -192,13 +232,42 @@ final class SessionRoutes {
         } catch (IllegalArgumentException x) {
             throw new HttpError(400, x.getMessage());
         }
-        answer(r, s, 200, describe(s, s.session().launch(request)));
+        return service(body.get("service"), request);
+    }
+
+    /** "service": {"port": P} | {"port": P, "path": "/health"} | {"line": "regex"}, or absent. */
+    private static LaunchRequest service(JsonNode n, LaunchRequest request) {
+        if (n == null || n.isNull()) {
+            return request;
+        }
+        String how = "\"service\" is {\"port\": 8786}, {\"port\": 8080, \"path\": \"/health\"} or {\"line\": \"regex\"}";
+        if (!n.isObject()) {
+            throw new HttpError(400, how + ", got " + n);
+        }
+        known(n, Set.of("port", "path", "line"));
+        try {
+            if (n.hasNonNull("line")) {
+                return request.asService(io.cohort.Readiness.line(text(n, "line")));
+            }
+            if (!n.hasNonNull("port") || !n.get("port").canConvertToInt()) {
+                throw new HttpError(400, how + ", got " + n);
+            }
+            int port = n.get("port").asInt();
+            return request.asService(n.hasNonNull("path") ? io.cohort.Readiness.http(port, text(n, "path"))
+                    : io.cohort.Readiness.port(port));
+        } catch (IllegalArgumentException e) {
+            throw new HttpError(400, "\"service\": " + e.getMessage());
+        }
     }
 
     private void await(Request r, Served s) throws IOException {
         JsonNode body = r.json();
         known(body, AWAIT_FIELDS);
-        List<String> ids = ids(s, body.get("ids"));
+        await(r, s, body, ids(s, body.get("ids")));
+    }
+
+    /** Awaits {@code ids} as the body says (wait_for_completion, timeout_seconds) and answers the result. */
+    static void await(Request r, Served s, JsonNode body, List<String> ids) throws IOException {
         boolean completion = bool(body, "wait_for_completion", true);
         double timeout = number(body, "timeout_seconds", 60.0, "seconds, 0 for no limit");
         if (timeout < 0 || Double.isInfinite(timeout)) {
@@ -291,12 +360,12 @@ final class SessionRoutes {
         }
     }
 
-    private static void answer(Request r, Served s, int status, Object value) throws IOException {
+    static void answer(Request r, Served s, int status, Object value) throws IOException {
         r.setHeader("X-Cohort-Event", Long.toString(s.events().lastId()));
         r.answer(status, value);
     }
 
-    private static List<Map<String, Object>> describe(Served s, List<Worker> workers) {
+    static List<Map<String, Object>> describe(Served s, List<Worker> workers) {
         return workers.stream().map(s.describe()).toList();
     }
 
@@ -330,7 +399,7 @@ final class SessionRoutes {
         return ids;
     }
 
-    private static void known(JsonNode body, Set<String> fields) {
+    static void known(JsonNode body, Set<String> fields) {
         if (body == null || !body.isObject()) {
             return;
         }
@@ -343,7 +412,7 @@ final class SessionRoutes {
     }
 
     /** A number, or a string holding one (the reference's clients pass "0.5" read from the environment). */
-    private static double number(JsonNode body, String field, Double fallback, String what) {
+    static double number(JsonNode body, String field, Double fallback, String what) {
         JsonNode n = body.get(field);
         if (n == null || n.isNull() || (n.isTextual() && n.asText().isBlank())) {
             if (fallback == null) {
@@ -367,7 +436,7 @@ final class SessionRoutes {
         throw new HttpError(400, "\"" + field + "\" must be a number (" + what + "), got " + n);
     }
 
-    private static boolean bool(JsonNode body, String field, boolean fallback) {
+    static boolean bool(JsonNode body, String field, boolean fallback) {
         JsonNode n = body.get(field);
         if (n == null || n.isNull()) {
             return fallback;
@@ -381,7 +450,7 @@ final class SessionRoutes {
         throw new HttpError(400, "\"" + field + "\" must be true or false, got " + n);
     }
 
-    private static String text(JsonNode body, String field) {
+    static String text(JsonNode body, String field) {
         JsonNode n = body.get(field);
         if (n == null || n.isNull()) {
             return "";
@@ -392,7 +461,7 @@ final class SessionRoutes {
         return n.asText();
     }
 
-    private static long queryLong(Request r, String name, long fallback, long max) {
+    static long queryLong(Request r, String name, long fallback, long max) {
         String v = r.query(name);
         if (v == null || v.isBlank()) {
             return fallback;

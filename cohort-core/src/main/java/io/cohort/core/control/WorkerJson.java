@@ -31,6 +31,10 @@ public final class WorkerJson {
         m.put("ip_address", w.ipAddress() == null ? "unknown" : w.ipAddress());
         m.put("app_url", w.appUrl() == null ? "" : w.appUrl());
         m.put("kernel", w.kernel().label());
+        m.put("group", w.group());
+        m.put("role", w.role());
+        m.put("rank", w.rank());
+        m.put("ready", w.ready());
         m.put("cpu", w.cpu());
         m.put("memory", w.memoryGb());
         m.put("nvidia_gpu", request == null ? w.gpus().size() : request.gpus());

@@ -4,7 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.cohort.AwaitResult;
 import io.cohort.CohortException;
 import io.cohort.Kernel;
+import io.cohort.GroupRole;
 import io.cohort.LaunchRequest;
+import io.cohort.Readiness;
+import io.cohort.Rendezvous;
+import io.cohort.WorkerGroup;
 import io.cohort.OutputLine;
 import io.cohort.QueueOptions;
 import io.cohort.Results;
@@ -116,6 +120,11 @@ public final class RemoteSession implements Session {
 
     @Override
     public List<Worker> launch(LaunchRequest request) {
+        return workers(call("POST", "/v1/workers", launchBody(request), null));
+    }
+
+    /** A launch's fields as the session API takes them. */
+    private static Map<String, Object> launchBody(LaunchRequest request) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("n", request.n());
         body.put("cpu", request.cpu());
@@ -128,7 +137,111 @@ public final class RemoteSession implements Session {
             body.put("code", request.program().code());
         }
         body.put("env", request.env());
-        return workers(call("POST", "/v1/workers", body, null));
+        Readiness service = request.service();
+        if (service != null) {
+            Map<String, Object> s = new LinkedHashMap<>();
+            switch (service.kind()) {
+                case PORT -> s.put("port", service.port());
+                case HTTP -> {
+                    s.put("port", service.port());
+                    s.put("path", service.path());
+                }
+                case LINE -> s.put("line", service.pattern());
+            }
+            body.put("service", s);
+        }
+        return body;
+    }
+
+    @Override
+    public WorkerGroup launchGroup(String name, List<GroupRole> roles) {
+        List<Map<String, Object>> parts = new ArrayList<>();
+        for (GroupRole r : roles) {
+            Map<String, Object> part = new LinkedHashMap<>(launchBody(r.launch()));
+            part.put("role", r.role());
+            parts.add(part);
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("name", name);
+        body.put("roles", parts);
+        call("POST", "/v1/groups", body, null);
+        return new RemoteGroup(name);
+    }
+
+    @Override
+    public WorkerGroup group(String name) {
+        call("GET", "/v1/groups/" + name, null, Duration.ofSeconds(30));
+        return new RemoteGroup(name);
+    }
+
+    @Override
+    public List<WorkerGroup> groups() {
+        List<WorkerGroup> out = new ArrayList<>();
+        call("GET", "/v1/groups", null, Duration.ofSeconds(30)).forEach(g -> out.add(new RemoteGroup(g.get("name").asText())));
+        return out;
+    }
+
+    /** A group of the attached session, through its API. */
+    private final class RemoteGroup implements WorkerGroup {
+        private final String name;
+
+        RemoteGroup(String name) {
+            this.name = name;
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public List<Worker> workers() {
+            return RemoteSession.workers(call("GET", "/v1/groups/" + name, null, Duration.ofSeconds(30)).get("workers"));
+        }
+
+        @Override
+        public AwaitResult await(boolean waitForCompletion, Duration timeout) {
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("wait_for_completion", waitForCompletion);
+            body.put("timeout_seconds", timeout.toMillis() / 1000.0);
+            JsonNode r = call("POST", "/v1/groups/" + name + "/await", body, null);
+            return new AwaitResult(RemoteSession.workers(r.get("workers")), RemoteSession.workers(r.get("failures")));
+        }
+
+        @Override
+        public List<Worker> stop() {
+            return RemoteSession.workers(call("POST", "/v1/groups/" + name + "/stop", Map.of(), null));
+        }
+
+        @Override
+        public Rendezvous awaitReady(Duration timeout) {
+            long deadline = timeout.isZero() ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
+            while (true) {
+                long left = deadline == Long.MAX_VALUE ? 60_000 : Math.max(0, (deadline - System.nanoTime()) / 1_000_000);
+                JsonNode r = call("POST", "/v1/groups/" + name + "/rendezvous", Map.of("wait_ms", Math.min(60_000, left)), null);
+                if (r.path("ready").asBoolean()) {
+                    return rendezvous(r);
+                }
+                if (System.nanoTime() - deadline >= 0) {
+                    throw new CohortException("group '" + name + "' is not ready after " + timeout.toMillis()
+                            + " ms; still waiting for " + r.path("waiting_for"));
+                }
+            }
+        }
+
+        @Override
+        public java.util.concurrent.CompletableFuture<Rendezvous> ready() {
+            return java.util.concurrent.CompletableFuture.supplyAsync(() -> awaitReady(Duration.ZERO));
+        }
+    }
+
+    private static Rendezvous rendezvous(JsonNode r) {
+        List<Rendezvous.Member> members = new ArrayList<>();
+        r.get("members").forEach(m -> members.add(new Rendezvous.Member(m.get("rank").asInt(), m.get("role").asText(),
+                m.get("role_index").asInt(), m.get("local_rank").asInt(), m.get("worker").asText(), m.get("address").asText(),
+                m.get("port").asInt())));
+        return new Rendezvous(r.get("group").asText(), r.get("size").asInt(), r.get("master_addr").asText(),
+                r.get("master_port").asInt(), members, Path.of(r.get("directory").asText()));
     }
 
     @Override
@@ -344,7 +457,8 @@ public final class RemoteSession implements Session {
                 Kernel.of(w.get("kernel").asText()), text(w, "runs"), w.path("cpu").asDouble(), w.path("memory").asDouble(), gpus,
                 "unknown".equals(ip) ? null : ip, app == null || app.isEmpty() ? null : app,
                 w.hasNonNull("pid") ? w.get("pid").asLong() : null, instant(w, "created_at"), instant(w, "running_at"),
-                instant(w, "finished_at"), w.hasNonNull("exit_code") ? w.get("exit_code").asInt() : null, text(w, "reason"), notes);
+                instant(w, "finished_at"), w.hasNonNull("exit_code") ? w.get("exit_code").asInt() : null, text(w, "reason"), notes,
+                text(w, "group"), text(w, "role"), w.path("rank").asInt(), w.hasNonNull("ready") ? w.get("ready").asBoolean() : null);
     }
 
     private static String text(JsonNode w, String field) {
