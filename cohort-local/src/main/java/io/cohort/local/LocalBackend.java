@@ -7,6 +7,7 @@ import io.cohort.core.backend.LoopbackAddresses;
 import io.cohort.core.backend.WorkerHandle;
 import io.cohort.core.backend.WorkerSink;
 import io.cohort.core.backend.WorkerSpec;
+import io.cohort.worker.internal.ProcTable;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

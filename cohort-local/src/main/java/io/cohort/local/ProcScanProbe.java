@@ -1,5 +1,6 @@
 package io.cohort.local;
 
+import io.cohort.worker.internal.ProcTable;
 import java.util.Set;
 import java.util.TreeSet;
 
