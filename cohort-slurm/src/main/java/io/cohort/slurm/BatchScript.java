@@ -1,6 +1,6 @@
 package io.cohort.slurm;
 
-import io.cohort.worker.Agent;
+import io.cohort.worker.agent.Agent;
 import java.io.File;
 import java.io.IOException;
 import java.net.URISyntaxException;

@@ -35,7 +35,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * Workers as Slurm jobs. Each worker is one batch job whose program is cohort's agent; the agent
  * calls back to the session's control plane for the worker's command and environment, ships its
- * output, and takes stops (see {@link io.cohort.worker.Agent}). One thread asks squeue about all of
+ * output, and takes stops (see {@link io.cohort.worker.agent.Agent}). One thread asks squeue about all of
  * the session's jobs (they share the job name {@code cohort-<session>}) to report why a job waits and
  * how a job ended when its agent could not say.
  */
