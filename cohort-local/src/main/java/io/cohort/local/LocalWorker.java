@@ -4,6 +4,7 @@ import io.cohort.OutputLine;
 import io.cohort.core.backend.WorkerHandle;
 import io.cohort.core.backend.WorkerSink;
 import io.cohort.core.backend.WorkerSpec;
+import io.cohort.worker.WorkerVariables;
 import io.cohort.worker.internal.LineSplitter;
 import io.cohort.worker.internal.ProcTable;
 import io.cohort.worker.internal.ProcessTree;
@@ -40,8 +41,6 @@ final class LocalWorker implements WorkerHandle {
      */
     private static final String JOIN_AND_RUN = JOIN + " exec 3>&2 2>/dev/null; (exec \"$@\") 2>&3 3>&-; exit $?";
     private static final Duration LEFTOVER_GRACE = Duration.ofSeconds(1);
-    /** Every process of a worker carries the id of its session's run in this variable. */
-    static final String GUARD_VARIABLE = "COHORT_GUARD";
 
     private final WorkerSpec spec;
     private final WorkerSink sink;
@@ -211,8 +210,8 @@ final class LocalWorker implements WorkerHandle {
             return pids;
         }
         long root = process.pid();
-        String sessionMark = GUARD_VARIABLE + "=" + spec.env().get(GUARD_VARIABLE);
-        String workerMark = "COHORT_WORKER_ID=" + spec.workerId();
+        String sessionMark = WorkerVariables.COHORT_GUARD + "=" + spec.env().get(WorkerVariables.COHORT_GUARD);
+        String workerMark = WorkerVariables.COHORT_WORKER_ID + "=" + spec.workerId();
         List<ProcTable.Entry> table = ProcTable.read();
         Set<Long> below = namespace.isEmpty() ? Set.of() : ProcTable.descendants(table, root);
         for (ProcTable.Entry e : table) {

@@ -1,5 +1,6 @@
 package io.cohort.worker.agent;
 
+import io.cohort.worker.WorkerVariables;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,10 +40,10 @@ public final class Agent {
     }
 
     public static void main(String[] args) {
-        String api = require("COHORT_API");
-        String token = require("COHORT_TOKEN");
-        String worker = require("COHORT_WORKER_ID");
-        long giveUp = Long.parseLong(System.getenv().getOrDefault("COHORT_AGENT_GIVE_UP_MS", "10000"));
+        String api = require(WorkerVariables.COHORT_API);
+        String token = require(WorkerVariables.COHORT_TOKEN);
+        String worker = require(WorkerVariables.COHORT_WORKER_ID);
+        long giveUp = Long.parseLong(System.getenv().getOrDefault(WorkerVariables.COHORT_AGENT_GIVE_UP_MS, "10000"));
         int code;
         try {
             code = new Agent(api, token, worker, giveUp).run();
@@ -69,8 +70,11 @@ public final class Agent {
         // A refusal here (the worker ended or was stopped while its job waited) means: do not run it.
         ProgramSpec spec = ProgramSpec.from(link.spec(), System.getenv());
         Map<String, String> env = spec.env();
-        String address = env.containsKey("CDSW_IP_ADDRESS") ? env.get("CDSW_IP_ADDRESS") : link.addressTowardsSession();
-        env.put("CDSW_IP_ADDRESS", address);
+        String address = env.get(WorkerVariables.CDSW_IP_ADDRESS);
+        if (address == null) {
+            address = link.addressTowardsSession();
+            env.put(WorkerVariables.CDSW_IP_ADDRESS, address);
+        }
         ProgramTree p;
         try {
             p = ProgramTree.start(spec.command(), spec.directory(), env);
@@ -106,7 +110,7 @@ public final class Agent {
         Map<String, Object> started = new HashMap<>();
         started.put("pid", p.process().pid());
         started.put("address", address);
-        started.put("gpus", gpus(env.get("CUDA_VISIBLE_DEVICES")));
+        started.put("gpus", gpus(env.get(WorkerVariables.CUDA_VISIBLE_DEVICES)));
         started.put("host", hostName());
         link.started(started);
 

@@ -1,5 +1,6 @@
 package io.cohort.worker.agent;
 
+import io.cohort.worker.WorkerVariables;
 import java.io.File;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -17,9 +18,6 @@ import java.util.Set;
 record ProgramSpec(List<String> command, File directory, Map<String, String> env) {
     /** Variables the worker keeps from the host it runs on rather than from the session's machine. */
     private static final Set<String> HOST_VARIABLES = Set.of("HOSTNAME", "TMPDIR");
-    /** GPU variables: the host's only where the engine allocated GPUs to the job. */
-    private static final Set<String> GPU_VARIABLES = Set.of("CUDA_VISIBLE_DEVICES", "GPU_DEVICE_ORDINAL",
-            "ROCR_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES");
 
     /** The session's answer to {@code GET spec}, on a host whose environment is {@code host}. */
     @SuppressWarnings("unchecked")
@@ -43,7 +41,7 @@ record ProgramSpec(List<String> command, File directory, Map<String, String> env
         boolean engineGpus = host.containsKey("SLURM_JOB_GPUS") || host.containsKey("SLURM_STEP_GPUS");
         fromSession.forEach((k, v) -> {
             boolean hosts = HOST_VARIABLES.contains(k) || k.startsWith("SLURM_")
-                    || (engineGpus && GPU_VARIABLES.contains(k));
+                    || (engineGpus && WorkerVariables.GPU_VARIABLES.contains(k));
             if (!hosts || !env.containsKey(k)) {
                 env.put(k, String.valueOf(v));
             }

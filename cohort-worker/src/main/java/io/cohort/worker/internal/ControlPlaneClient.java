@@ -1,6 +1,7 @@
 package io.cohort.worker.internal;
 
 import io.cohort.worker.Json;
+import io.cohort.worker.WorkerVariables;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -40,13 +41,13 @@ public final class ControlPlaneClient {
     }
 
     public static ControlPlaneClient fromEnvironment() {
-        String api = System.getenv("COHORT_API");
-        String token = System.getenv("COHORT_TOKEN");
+        String api = System.getenv(WorkerVariables.COHORT_API);
+        String token = System.getenv(WorkerVariables.COHORT_TOKEN);
         if (api == null || token == null) {
             throw new IllegalStateException("COHORT_API and COHORT_TOKEN are not set: this program is not running inside a"
                     + " cohort worker");
         }
-        return new ControlPlaneClient(api, token, System.getenv().getOrDefault("CDSW_ENGINE_ID", "client"));
+        return new ControlPlaneClient(api, token, System.getenv().getOrDefault(WorkerVariables.CDSW_ENGINE_ID, "client"));
     }
 
     /** {@code s} as one segment of a path (or a query value): percent-encoded, spaces as %20. */
