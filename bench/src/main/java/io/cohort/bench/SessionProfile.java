@@ -25,7 +25,7 @@ final class SessionProfile {
 
     private static final String[][] CATEGORIES = {
             {"javac (compiling the launch's code)", "com.sun.tools.javac.", "io.cohort.core.kernel.JavaCompilation"},
-            {"/proc scans (LocalWorker.members)", "io.cohort.local.ProcTable"},
+            {"/proc scans (LocalWorker.members)", "io.cohort.worker.internal.ProcTable"},
             {"cgroup files", "io.cohort.local.Cgroup"},
             {"String.format (console 'succeeded in', worker notes)", "java.util.Formatter"},
             {"process spawn (ProcessBuilder.start)", "java.lang.ProcessBuilder.start", "java.lang.ProcessImpl"},

@@ -4,6 +4,7 @@ import io.cohort.CohortException;
 import io.cohort.SessionOptions;
 import io.cohort.core.Json;
 import io.cohort.core.remote.RemoteSession;
+import io.cohort.worker.WorkerVariables;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -84,10 +85,10 @@ final class SessionLocator {
             }
             return live(read(file));
         }
-        String api = System.getenv("COHORT_API");
-        String token = System.getenv("COHORT_TOKEN");
+        String api = System.getenv(WorkerVariables.COHORT_API);
+        String token = System.getenv(WorkerVariables.COHORT_TOKEN);
         if (api != null && token != null) {
-            return new Found(System.getenv().getOrDefault("CDSW_MASTER_ID", "?"), api, token, 0, null, null);
+            return new Found(System.getenv().getOrDefault(WorkerVariables.CDSW_MASTER_ID, "?"), api, token, 0, null, null);
         }
         List<Found> live = all().stream().filter(Found::alive).toList();
         if (live.isEmpty()) {

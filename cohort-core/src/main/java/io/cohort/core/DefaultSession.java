@@ -273,8 +273,13 @@ final class DefaultSession implements Session {
                 masterAddress(), workerId, index, request.cpu(), request.memoryGb(), request.env()));
         hub.addWorkerEnvironment(env);
         String rank0 = group.members().get(0);
-        env.putAll(groups.identity(group, workerId, request.n(), rank0.equals(workerId) ? null : registry.get(rank0).ipAddress(),
-                backend.addressPerWorker()));
+        // What the launch's env names itself (MASTER_ADDR of the session's, say) wins over the group's identity.
+        groups.identity(group, workerId, request.n(), rank0.equals(workerId) ? null : registry.get(rank0).ipAddress(),
+                backend.addressPerWorker()).forEach((k, v) -> {
+                    if (!request.env().containsKey(k)) {
+                        env.put(k, v);
+                    }
+                });
         WorkerSpec spec = new WorkerSpec(id, workerId, program.command(memory), env, options.workingDirectory(),
                 request.cpu(), memory, request.gpus());
         try {

@@ -10,6 +10,7 @@ import io.cohort.core.results.ResultStore;
 import io.cohort.core.results.SnapshotStore;
 import io.cohort.core.store.Durability;
 import io.cohort.core.store.Store;
+import io.cohort.worker.WorkerVariables;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -72,12 +73,12 @@ final class SessionHub implements Consumer<WorkerEvent>, AutoCloseable {
 
     /** The variables that let a worker reach the control plane and load the client libraries. */
     void addWorkerEnvironment(Map<String, String> env) {
-        env.put("COHORT_API", controlPlane.url());
-        env.put("COHORT_TOKEN", controlPlane.token());
+        env.put(WorkerVariables.COHORT_API, controlPlane.url());
+        env.put(WorkerVariables.COHORT_TOKEN, controlPlane.token());
         String python = clientsDirectory.resolve("python").toString();
         String existing = env.get("PYTHONPATH");
         env.put("PYTHONPATH", existing == null || existing.isEmpty() ? python : python + ":" + existing);
-        env.put("COHORT_R_CLIENT", clientsDirectory.resolve("r").resolve("R").resolve("cohort.R").toString());
+        env.put(WorkerVariables.COHORT_R_CLIENT, clientsDirectory.resolve("r").resolve("R").resolve("cohort.R").toString());
     }
 
     /** Keeps the workers table current, and releases the leases of a worker that ended. */

@@ -1,5 +1,6 @@
 package io.cohort.core;
 
+import io.cohort.worker.WorkerVariables;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -27,24 +28,25 @@ public final class WorkerEnvironment {
         Map<String, String> env = new LinkedHashMap<>();
         inherited.forEach((k, v) -> {
             boolean blankProxy = PROXY_VARIABLES.contains(k) && v.isBlank();
-            boolean parentWorker = k.startsWith("CDSW_") || k.startsWith("CML_") || k.startsWith("COHORT_");
+            // A parent's worker variables, and its group identity (RANK, MASTER_ADDR, ...), are not this worker's.
+            boolean parentWorker = WorkerVariables.isWorkerVariable(k) || WorkerVariables.IDENTITY.contains(k);
             if (!blankProxy && !parentWorker) {
                 env.put(k, v);
             }
         });
-        env.put("CML_MASTER_IP", masterIp);
-        env.put("CDSW_MASTER_IP", masterIp);
-        env.put("CDSW_ENGINE_TYPE", "worker");
+        env.put(WorkerVariables.CML_MASTER_IP, masterIp);
+        env.put(WorkerVariables.CDSW_MASTER_IP, masterIp);
+        env.put(WorkerVariables.CDSW_ENGINE_TYPE, "worker");
         env.putAll(engineCommon(inherited, sessionDir));
-        env.put("CDSW_CPU_MILLICORES", Long.toString(Math.round(cpu * 1000)));
-        env.put("CDSW_MEMORY_MB", Long.toString(Math.round(memoryGb * 1024)));
-        env.put("COHORT_SESSION_DIR", sessionDir);
+        env.put(WorkerVariables.CDSW_CPU_MILLICORES, Long.toString(Math.round(cpu * 1000)));
+        env.put(WorkerVariables.CDSW_MEMORY_MB, Long.toString(Math.round(memoryGb * 1024)));
+        env.put(WorkerVariables.COHORT_SESSION_DIR, sessionDir);
         env.putAll(user);
-        env.put("CDSW_MASTER_ID", sessionId);
-        env.put("CDSW_ENGINE_ID", workerId);
-        env.put("COHORT_SESSION_ID", sessionId);
-        env.put("COHORT_WORKER_ID", workerId);
-        env.put("COHORT_WORKER_INDEX", Integer.toString(index));
+        env.put(WorkerVariables.CDSW_MASTER_ID, sessionId);
+        env.put(WorkerVariables.CDSW_ENGINE_ID, workerId);
+        env.put(WorkerVariables.COHORT_SESSION_ID, sessionId);
+        env.put(WorkerVariables.COHORT_WORKER_ID, workerId);
+        env.put(WorkerVariables.COHORT_WORKER_INDEX, Integer.toString(index));
         return env;
     }
 
@@ -55,21 +57,21 @@ public final class WorkerEnvironment {
     public static Map<String, String> engine(Map<String, String> inherited, String sessionId, String masterIp,
                                              java.nio.file.Path workingDirectory) {
         Map<String, String> env = new LinkedHashMap<>(engineCommon(inherited, workingDirectory.toString()));
-        env.put("CDSW_PROJECT", projectName(workingDirectory.toString()));
-        env.put("CDSW_ENGINE_ID", sessionId);
-        env.put("CDSW_ENGINE_TYPE", "console");
-        env.put("CDSW_IP_ADDRESS", masterIp);
+        env.put(WorkerVariables.CDSW_PROJECT, projectName(workingDirectory.toString()));
+        env.put(WorkerVariables.CDSW_ENGINE_ID, sessionId);
+        env.put(WorkerVariables.CDSW_ENGINE_TYPE, "console");
+        env.put(WorkerVariables.CDSW_IP_ADDRESS, masterIp);
         return env;
     }
 
     private static Map<String, String> engineCommon(Map<String, String> inherited, String directory) {
         Map<String, String> env = new LinkedHashMap<>();
-        env.put("CDSW_APP_PORT", Integer.toString(APP_PORT));
-        env.put("CDSW_READONLY_PORT", Integer.toString(READONLY_PORT));
-        env.put("CDSW_PUBLIC_PORT", Integer.toString(PUBLIC_PORT));
-        env.put("CDSW_DOMAIN", "localhost");
-        env.put("CDSW_PROJECT", projectName(System.getProperty("user.dir", directory)));
-        env.put("CDSW_CREATOR", inherited.getOrDefault("USER", System.getProperty("user.name", "user")));
+        env.put(WorkerVariables.CDSW_APP_PORT, Integer.toString(APP_PORT));
+        env.put(WorkerVariables.CDSW_READONLY_PORT, Integer.toString(READONLY_PORT));
+        env.put(WorkerVariables.CDSW_PUBLIC_PORT, Integer.toString(PUBLIC_PORT));
+        env.put(WorkerVariables.CDSW_DOMAIN, "localhost");
+        env.put(WorkerVariables.CDSW_PROJECT, projectName(System.getProperty("user.dir", directory)));
+        env.put(WorkerVariables.CDSW_CREATOR, inherited.getOrDefault("USER", System.getProperty("user.name", "user")));
         return env;
     }
 

@@ -7,6 +7,8 @@ import io.cohort.core.backend.LoopbackAddresses;
 import io.cohort.core.backend.WorkerHandle;
 import io.cohort.core.backend.WorkerSink;
 import io.cohort.core.backend.WorkerSpec;
+import io.cohort.worker.WorkerVariables;
+import io.cohort.worker.internal.ProcTable;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,7 +49,7 @@ final class LocalBackend implements Backend {
         this.masterAddress = settings.masterIp();
         this.cgroups = Cgroups.detect(guardId, settings.cgroups() ? "auto" : "off", settings.pidsMax());
         this.namespaces = PidNamespaces.detect(settings.pidNamespace(), cgroups.holdsTrees());
-        this.gpus = Gpus.discover(settings.nvidiaSmi(), System.getenv("CUDA_VISIBLE_DEVICES"));
+        this.gpus = Gpus.discover(settings.nvidiaSmi(), System.getenv(WorkerVariables.CUDA_VISIBLE_DEVICES));
         this.guard = Guard.start(sessionDirectory, guardId, options.stopGrace(), cgroups.sessionDirectories());
         this.timers = Executors.newScheduledThreadPool(1, r -> {
             Thread t = new Thread(r, "cohort-local-" + sessionId);
@@ -101,16 +103,17 @@ final class LocalBackend implements Backend {
             return grace -> { };
         }
         Map<String, String> env = new HashMap<>(spec.env());
-        env.put("CDSW_IP_ADDRESS", ip);
-        if ("0".equals(env.get("RANK")) && !env.containsKey("MASTER_ADDR")) {
+        env.put(WorkerVariables.CDSW_IP_ADDRESS, ip);
+        if ("0".equals(env.get(WorkerVariables.RANK)) && !env.containsKey(WorkerVariables.MASTER_ADDR)) {
             // Rank 0 of its group is the master: its address is known only now.
-            env.put("MASTER_ADDR", ip);
+            env.put(WorkerVariables.MASTER_ADDR, ip);
         }
-        env.put(LocalWorker.GUARD_VARIABLE, guardId);
+        // Every process of a worker carries the id of its session's run.
+        env.put(WorkerVariables.COHORT_GUARD, guardId);
         if (gpus.count() > 0) {
             String visible = gpuIndices.stream().map(String::valueOf).collect(Collectors.joining(","));
-            env.put("CUDA_VISIBLE_DEVICES", visible);
-            env.put("NVIDIA_VISIBLE_DEVICES", visible.isEmpty() ? "void" : visible);
+            env.put(WorkerVariables.CUDA_VISIBLE_DEVICES, visible);
+            env.put(WorkerVariables.NVIDIA_VISIBLE_DEVICES, visible.isEmpty() ? "void" : visible);
         }
         sink.placed(ip, gpuIndices, notes(spec));
         WorkerSpec placed = new WorkerSpec(spec.sessionId(), spec.workerId(), spec.command(), env,

@@ -4,7 +4,10 @@ import io.cohort.OutputLine;
 import io.cohort.core.backend.WorkerHandle;
 import io.cohort.core.backend.WorkerSink;
 import io.cohort.core.backend.WorkerSpec;
+import io.cohort.worker.WorkerVariables;
 import io.cohort.worker.internal.LineSplitter;
+import io.cohort.worker.internal.ProcTable;
+import io.cohort.worker.internal.ProcessTree;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -38,8 +41,6 @@ final class LocalWorker implements WorkerHandle {
      */
     private static final String JOIN_AND_RUN = JOIN + " exec 3>&2 2>/dev/null; (exec \"$@\") 2>&3 3>&-; exit $?";
     private static final Duration LEFTOVER_GRACE = Duration.ofSeconds(1);
-    /** Every process of a worker carries the id of its session's run in this variable. */
-    static final String GUARD_VARIABLE = "COHORT_GUARD";
 
     private final WorkerSpec spec;
     private final WorkerSink sink;
@@ -49,6 +50,8 @@ final class LocalWorker implements WorkerHandle {
     private final Guard guard;
     private final ScheduledExecutorService timers;
     private final Runnable onEnd;
+    /** How this worker's tree is ended: what {@link #members()} finds, TERM then KILL. */
+    private final ProcessTree tree = ProcessTree.of(this::members);
     private volatile Process process;
     private volatile boolean ended;
     private volatile String outOfMemory;
@@ -165,16 +168,13 @@ final class LocalWorker implements WorkerHandle {
      * here ({@code here}, the reaper ending leftovers) or on a timer (a stop, which returns at once).
      */
     private void terminate(Duration grace, boolean here) {
-        signal(false);
-        if (grace.isZero()) {
-            kill();
-        } else if (here) {
-            long deadline = System.nanoTime() + grace.toNanos();
-            while (System.nanoTime() < deadline && !members().isEmpty()) {
-                pause(20);
-            }
+        if (here) {
+            tree.stop(grace);
+        } else if (grace.isZero()) {
+            tree.signal(ProcessTree.Signal.TERM);
             kill();
         } else {
+            tree.signal(ProcessTree.Signal.TERM);
             timers.schedule(this::kill, grace.toMillis(), TimeUnit.MILLISECONDS);
         }
     }
@@ -185,13 +185,7 @@ final class LocalWorker implements WorkerHandle {
             // The reaper already ended the tree; a late timer must not hit a process that reused its ids.
             return;
         }
-        for (int round = 0; round < 100; round++) {
-            if (members().isEmpty()) {
-                return;
-            }
-            signal(true);
-            pause(20);
-        }
+        tree.kill();
     }
 
     /** Called by the memory watch when the tree's resident memory passes the limit. */
@@ -200,18 +194,6 @@ final class LocalWorker implements WorkerHandle {
             outOfMemory = String.format("out of memory: its processes held %s, more than its %s limit (watched by RSS)",
                     megabytes(rssBytes), megabytes(spec.memoryBytes()));
             timers.execute(this::kill);
-        }
-    }
-
-    private void signal(boolean force) {
-        for (long pid : members()) {
-            ProcessHandle.of(pid).ifPresent(h -> {
-                if (force) {
-                    h.destroyForcibly();
-                } else {
-                    h.destroy();
-                }
-            });
         }
     }
 
@@ -228,10 +210,10 @@ final class LocalWorker implements WorkerHandle {
             return pids;
         }
         long root = process.pid();
-        String sessionMark = GUARD_VARIABLE + "=" + spec.env().get(GUARD_VARIABLE);
-        String workerMark = "COHORT_WORKER_ID=" + spec.workerId();
+        String sessionMark = WorkerVariables.COHORT_GUARD + "=" + spec.env().get(WorkerVariables.COHORT_GUARD);
+        String workerMark = WorkerVariables.COHORT_WORKER_ID + "=" + spec.workerId();
         List<ProcTable.Entry> table = ProcTable.read();
-        Set<Long> below = namespace.isEmpty() ? Set.of() : descendants(table, root);
+        Set<Long> below = namespace.isEmpty() ? Set.of() : ProcTable.descendants(table, root);
         for (ProcTable.Entry e : table) {
             if (e.session() == root || e.processGroup() == root || below.contains(e.pid())
                     || (ProcTable.hasVariable(e.pid(), workerMark) && ProcTable.hasVariable(e.pid(), sessionMark))) {
@@ -246,7 +228,7 @@ final class LocalWorker implements WorkerHandle {
     /** Resident memory of the tree's process group and session, and in a pid namespace of all its processes. */
     long residentBytes(List<ProcTable.Entry> table) {
         long root = pid();
-        Set<Long> below = namespace.isEmpty() ? Set.of() : descendants(table, root);
+        Set<Long> below = namespace.isEmpty() ? Set.of() : ProcTable.descendants(table, root);
         long sum = 0;
         for (ProcTable.Entry e : table) {
             if (e.session() == root || e.processGroup() == root || below.contains(e.pid())) {
@@ -256,33 +238,7 @@ final class LocalWorker implements WorkerHandle {
         return sum;
     }
 
-    /** Every process below {@code root} in {@code table}. */
-    static Set<Long> descendants(List<ProcTable.Entry> table, long root) {
-        java.util.Map<Long, List<Long>> children = new java.util.HashMap<>();
-        for (ProcTable.Entry e : table) {
-            children.computeIfAbsent(e.parent(), k -> new java.util.ArrayList<>()).add(e.pid());
-        }
-        Set<Long> found = new java.util.HashSet<>();
-        java.util.ArrayDeque<Long> todo = new java.util.ArrayDeque<>(List.of(root));
-        while (!todo.isEmpty()) {
-            for (long child : children.getOrDefault(todo.pop(), List.of())) {
-                if (found.add(child)) {
-                    todo.push(child);
-                }
-            }
-        }
-        return found;
-    }
-
     static String megabytes(long bytes) {
         return (bytes / (1024 * 1024)) + " MB";
-    }
-
-    private static void pause(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }

@@ -1,5 +1,7 @@
 package io.cohort.local;
 
+import io.cohort.worker.WorkerVariables;
+import io.cohort.worker.internal.ProcTable;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -15,8 +17,8 @@ public final class ProcScanProbe {
 
     /** One members() scan for a worker whose root has exited; returns how many processes it looked at. */
     public static int membersScan(String sessionId, String workerId, long root) {
-        String sessionMark = "COHORT_SESSION_ID=" + sessionId;
-        String workerMark = "COHORT_WORKER_ID=" + workerId;
+        String sessionMark = WorkerVariables.COHORT_SESSION_ID + "=" + sessionId;
+        String workerMark = WorkerVariables.COHORT_WORKER_ID + "=" + workerId;
         Set<Long> pids = new TreeSet<>();
         int seen = 0;
         for (ProcTable.Entry e : ProcTable.read()) {

@@ -2,6 +2,7 @@ package io.cohort.local;
 
 import static org.awaitility.Awaitility.await;
 
+import io.cohort.worker.internal.ProcTable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;

@@ -2,6 +2,7 @@ package io.cohort.local;
 
 import io.cohort.Session;
 import io.cohort.SessionOptions;
+import io.cohort.worker.internal.ProcTable;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

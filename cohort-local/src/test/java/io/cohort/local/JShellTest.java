@@ -3,6 +3,7 @@ package io.cohort.local;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.cohort.worker.internal.ProcTable;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

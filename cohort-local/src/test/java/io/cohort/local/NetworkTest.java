@@ -10,13 +10,17 @@ import io.cohort.OutputLine;
 import io.cohort.Program;
 import io.cohort.Session;
 import io.cohort.Worker;
+import io.cohort.worker.WorkerVariables;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.lang.reflect.Field;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -48,6 +52,27 @@ class NetworkTest {
         }
         assertThat(session.list()).extracting(Worker::ipAddress).doesNotHaveDuplicates()
                 .allMatch(ip -> ip.startsWith("127.") && !ip.equals("127.0.0.1"));
+    }
+
+    @Test
+    void everyWorkerVariableAWorkerSeesIsNamedInWorkerVariablesAndEveryNameIsSet() throws IllegalAccessException {
+        List<Worker> ws = session.launch(LaunchRequest.builder().n(1).cpu(0.2).memoryGb(0.2).program(Program.shell("env")).build());
+        session.await(ws, true, Duration.ofSeconds(30));
+
+        Set<String> seen = session.output(ws.get(0)).stream().map(OutputLine::text).filter(l -> l.contains("="))
+                .map(l -> l.substring(0, l.indexOf('='))).filter(WorkerVariables::isWorkerVariable).collect(Collectors.toSet());
+        Set<String> named = new TreeSet<>();
+        for (Field f : WorkerVariables.class.getFields()) {
+            if (f.getType() == String.class) {
+                named.add((String) f.get(null));
+            }
+        }
+        assertThat(named).containsAll(seen);
+        // Not set by the session: the user's heartbeat override, the remote agent's give-up time, and GPUs on a machine without them.
+        Set<String> always = new TreeSet<>(named);
+        always.removeAll(Set.of(WorkerVariables.COHORT_HEARTBEAT_MS, WorkerVariables.COHORT_AGENT_GIVE_UP_MS));
+        always.removeAll(WorkerVariables.GPU_VARIABLES);
+        assertThat(seen).containsAll(always);
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.cohort.local.fixtures.SessionMain;
+import io.cohort.worker.internal.ProcTable;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

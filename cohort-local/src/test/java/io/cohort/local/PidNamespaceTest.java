@@ -9,6 +9,7 @@ import io.cohort.Program;
 import io.cohort.Session;
 import io.cohort.Status;
 import io.cohort.Worker;
+import io.cohort.worker.internal.ProcTable;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -11,6 +11,7 @@ import io.cohort.core.backend.LoopbackAddresses;
 import io.cohort.core.backend.WorkerHandle;
 import io.cohort.core.backend.WorkerSink;
 import io.cohort.core.backend.WorkerSpec;
+import io.cohort.worker.WorkerVariables;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -34,15 +35,13 @@ import java.util.concurrent.TimeUnit;
 /**
  * Workers as Slurm jobs. Each worker is one batch job whose program is cohort's agent; the agent
  * calls back to the session's control plane for the worker's command and environment, ships its
- * output, and takes stops (see {@link io.cohort.worker.Agent}). One thread asks squeue about all of
+ * output, and takes stops (see {@link io.cohort.worker.agent.Agent}). One thread asks squeue about all of
  * the session's jobs (they share the job name {@code cohort-<session>}) to report why a job waits and
  * how a job ended when its agent could not say.
  */
 final class SlurmBackend implements Backend {
     /** Polls after submission that a job may be missing from squeue before it counts as gone. */
     private static final int MISSING_POLLS = 20;
-    private static final Set<String> GPU_VARIABLES = Set.of("CUDA_VISIBLE_DEVICES",
-            "NVIDIA_VISIBLE_DEVICES", "GPU_DEVICE_ORDINAL", "ROCR_VISIBLE_DEVICES");
     /** Consecutive polls a job that squeue showed before may be missing before it counts as gone. */
     private static final int MISSING_POLLS_SEEN = 5;
     /** A started worker whose agent called this recently is alive, whatever squeue says. */
@@ -207,14 +206,14 @@ final class SlurmBackend implements Backend {
         }
         Map<String, String> env = new HashMap<>(spec.env());
         // The session's own allocation and GPUs (a session inside salloc, or on a GPU host) are not the job's.
-        env.keySet().removeIf(k -> k.startsWith("SLURM_") || GPU_VARIABLES.contains(k));
+        env.keySet().removeIf(k -> k.startsWith("SLURM_") || WorkerVariables.GPU_VARIABLES.contains(k));
         if (spec.gpus() == 0) {
-            env.put("CUDA_VISIBLE_DEVICES", "");
-            env.put("NVIDIA_VISIBLE_DEVICES", "void");
+            env.put(WorkerVariables.CUDA_VISIBLE_DEVICES, "");
+            env.put(WorkerVariables.NVIDIA_VISIBLE_DEVICES, "void");
         }
         if (loopback != null) {
             // A cluster on this machine only: each worker gets its own loopback address, as local workers do.
-            env.put("CDSW_IP_ADDRESS", loopback.next());
+            env.put(WorkerVariables.CDSW_IP_ADDRESS, loopback.next());
         }
         WorkerSpec placed = new WorkerSpec(spec.sessionId(), spec.workerId(), spec.command(), env,
                 spec.workingDirectory(), spec.cpu(), spec.memoryBytes(), spec.gpus());

@@ -1,5 +1,6 @@
 package io.cohort.worker;
 
+import io.cohort.worker.internal.ControlPlaneClient;
 import java.util.List;
 
 /**
@@ -13,37 +14,37 @@ public final class Cohort {
 
     /** This worker's id ("w3"), also in CDSW_ENGINE_ID. */
     public static String workerId() {
-        return require("CDSW_ENGINE_ID");
+        return require(WorkerVariables.CDSW_ENGINE_ID);
     }
 
     /** The session's id, also in CDSW_MASTER_ID. */
     public static String sessionId() {
-        return require("CDSW_MASTER_ID");
+        return require(WorkerVariables.CDSW_MASTER_ID);
     }
 
     /** The session's address (CML_MASTER_IP): where the session's sockets and control plane listen. */
     public static String masterIp() {
-        return require("CML_MASTER_IP");
+        return require(WorkerVariables.CML_MASTER_IP);
     }
 
     /** This worker's own address (CDSW_IP_ADDRESS): bind servers here so workers never collide. */
     public static String ipAddress() {
-        return require("CDSW_IP_ADDRESS");
+        return require(WorkerVariables.CDSW_IP_ADDRESS);
     }
 
     /** The port a web app of this worker should listen on, at {@link #ipAddress()}. */
     public static int appPort() {
-        return Integer.parseInt(require("CDSW_APP_PORT"));
+        return Integer.parseInt(require(WorkerVariables.CDSW_APP_PORT));
     }
 
     /** This worker's position in its launch, from 0. */
     public static int index() {
-        return Integer.parseInt(require("COHORT_WORKER_INDEX"));
+        return Integer.parseInt(require(WorkerVariables.COHORT_WORKER_INDEX));
     }
 
     /** True when this program runs inside a cohort worker. */
     public static boolean insideWorker() {
-        return System.getenv("CDSW_ENGINE_ID") != null && "worker".equals(System.getenv("CDSW_ENGINE_TYPE"));
+        return System.getenv(WorkerVariables.CDSW_ENGINE_ID) != null && "worker".equals(System.getenv(WorkerVariables.CDSW_ENGINE_TYPE));
     }
 
     /** The item the current loop body works on, for tagging results and failing it on a crash. */
@@ -119,7 +120,7 @@ public final class Cohort {
         if (heartbeat != null) {
             return;
         }
-        String configured = System.getenv("COHORT_HEARTBEAT_MS");
+        String configured = System.getenv(WorkerVariables.COHORT_HEARTBEAT_MS);
         long every = configured != null ? Long.parseLong(configured) : Math.max(50, Math.min(5000, leaseMillis / 3));
         heartbeat = new Thread(() -> {
             while (true) {

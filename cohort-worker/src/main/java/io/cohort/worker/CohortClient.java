@@ -1,5 +1,6 @@
 package io.cohort.worker;
 
+import io.cohort.worker.internal.ControlPlaneClient;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

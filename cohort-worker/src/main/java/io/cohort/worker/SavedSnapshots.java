@@ -1,5 +1,6 @@
 package io.cohort.worker;
 
+import io.cohort.worker.internal.ControlPlaneClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -1,5 +1,7 @@
 package io.cohort.worker;
 
+import io.cohort.worker.internal.ControlPlaneClient;
+
 /** Results as a worker stores them: a JSON value under a key, tagged with this worker and its current item. */
 public final class StoredResults {
     private final ControlPlaneClient client;

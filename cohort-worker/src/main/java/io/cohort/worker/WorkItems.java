@@ -1,5 +1,6 @@
 package io.cohort.worker;
 
+import io.cohort.worker.internal.ControlPlaneClient;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.ArrayDeque;

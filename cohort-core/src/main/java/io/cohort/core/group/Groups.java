@@ -8,6 +8,7 @@ import io.cohort.Worker;
 import io.cohort.core.Json;
 import io.cohort.core.PrivateFiles;
 import io.cohort.core.WorkerEvent;
+import io.cohort.worker.WorkerVariables;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -100,21 +101,21 @@ public final class Groups implements Consumer<WorkerEvent> {
     public Map<String, String> identity(Group g, String workerId, int launchSize, String rank0Address, boolean ownAddresses) {
         int rank = g.rankOf(workerId);
         Map<String, String> env = new LinkedHashMap<>();
-        env.put("COHORT_GROUP", g.name());
-        env.put("COHORT_GROUP_DIR", g.directory().toString());
-        env.put("COHORT_ROLE", g.memberRole().get(rank));
-        env.put("COHORT_ROLE_INDEX", Integer.toString(g.roleIndex().get(rank)));
-        env.put("COHORT_LAUNCH_SIZE", Integer.toString(launchSize));
-        env.put("RANK", Integer.toString(rank));
-        env.put("WORLD_SIZE", Integer.toString(g.size()));
+        env.put(WorkerVariables.COHORT_GROUP, g.name());
+        env.put(WorkerVariables.COHORT_GROUP_DIR, g.directory().toString());
+        env.put(WorkerVariables.COHORT_ROLE, g.memberRole().get(rank));
+        env.put(WorkerVariables.COHORT_ROLE_INDEX, Integer.toString(g.roleIndex().get(rank)));
+        env.put(WorkerVariables.COHORT_LAUNCH_SIZE, Integer.toString(launchSize));
+        env.put(WorkerVariables.RANK, Integer.toString(rank));
+        env.put(WorkerVariables.WORLD_SIZE, Integer.toString(g.size()));
         if (ownAddresses) {
-            env.put("LOCAL_RANK", "0");
-            env.put("LOCAL_WORLD_SIZE", "1");
+            env.put(WorkerVariables.LOCAL_RANK, "0");
+            env.put(WorkerVariables.LOCAL_WORLD_SIZE, "1");
         }
         if (rank0Address != null) {
-            env.put("MASTER_ADDR", rank0Address);
+            env.put(WorkerVariables.MASTER_ADDR, rank0Address);
         }
-        env.put("MASTER_PORT", Integer.toString(g.masterPort()));
+        env.put(WorkerVariables.MASTER_PORT, Integer.toString(g.masterPort()));
         return env;
     }
 

@@ -1,5 +1,7 @@
-package io.cohort.worker;
+package io.cohort.worker.internal;
 
+import io.cohort.worker.Json;
+import io.cohort.worker.WorkerVariables;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -17,16 +19,17 @@ import java.util.Locale;
  * Requests to the session's control plane, with the session's token and this worker's id: plain
  * HTTP/1.1 over one kept-alive socket per thread. Each request leaves in a single write with
  * TCP_NODELAY, so a small request never waits on delayed acknowledgements (a 40 ms stall per request
- * with HttpURLConnection, which sends headers and body in separate packets).
+ * with HttpURLConnection, which sends headers and body in separate packets). Used by the worker
+ * library ({@code io.cohort.worker}) and the agent ({@code io.cohort.worker.agent}); not for users.
  */
-final class ControlPlaneClient {
+public final class ControlPlaneClient {
     private final String host;
     private final int port;
     private final String token;
     private final String worker;
     private final ThreadLocal<Connection> connections = new ThreadLocal<>();
 
-    ControlPlaneClient(String base, String token, String worker) {
+    public ControlPlaneClient(String base, String token, String worker) {
         URI uri = URI.create(base);
         if (!"http".equals(uri.getScheme()) || uri.getHost() == null || uri.getPort() < 0) {
             throw new IllegalArgumentException("COHORT_API must look like http://HOST:PORT, got " + base);
@@ -37,22 +40,23 @@ final class ControlPlaneClient {
         this.worker = worker;
     }
 
-    static ControlPlaneClient fromEnvironment() {
-        String api = System.getenv("COHORT_API");
-        String token = System.getenv("COHORT_TOKEN");
+    public static ControlPlaneClient fromEnvironment() {
+        String api = System.getenv(WorkerVariables.COHORT_API);
+        String token = System.getenv(WorkerVariables.COHORT_TOKEN);
         if (api == null || token == null) {
             throw new IllegalStateException("COHORT_API and COHORT_TOKEN are not set: this program is not running inside a"
                     + " cohort worker");
         }
-        return new ControlPlaneClient(api, token, System.getenv().getOrDefault("CDSW_ENGINE_ID", "client"));
+        return new ControlPlaneClient(api, token, System.getenv().getOrDefault(WorkerVariables.CDSW_ENGINE_ID, "client"));
     }
 
-    static String segment(String s) {
+    /** {@code s} as one segment of a path (or a query value): percent-encoded, spaces as %20. */
+    public static String segment(String s) {
         return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
     /** The path of a result: any key travels as a query parameter. */
-    static String resultPath(String key) {
+    public static String resultPath(String key) {
         return "/v1/results?key=" + segment(key);
     }
 
@@ -72,7 +76,7 @@ final class ControlPlaneClient {
     }
 
     /** Sends a request; returns the response body; throws with the session's message on an error status. */
-    byte[] call(String method, String path, byte[] body, Long itemId, int readTimeoutMillis) {
+    public byte[] call(String method, String path, byte[] body, Long itemId, int readTimeoutMillis) {
         IOException last = null;
         // A kept-alive connection the server has closed fails before any answer comes; that request
         // never reached the session, so one retry on a fresh connection is safe. Once an answer has
@@ -158,13 +162,14 @@ final class ControlPlaneClient {
     }
 
     /** The session answered with an error status; the message is the session's. */
-    static final class Refused extends IllegalStateException {
+    public static final class Refused extends IllegalStateException {
         Refused(String message) {
             super(message);
         }
     }
 
-    String callJson(String method, String path, String json, Long itemId, int readTimeoutMillis) {
+    /** {@link #call} with a JSON body (or none) and a JSON answer. */
+    public String callJson(String method, String path, String json, Long itemId, int readTimeoutMillis) {
         byte[] body = json == null ? null : json.getBytes(StandardCharsets.UTF_8);
         return new String(call(method, path, body, itemId, readTimeoutMillis), StandardCharsets.UTF_8);
     }

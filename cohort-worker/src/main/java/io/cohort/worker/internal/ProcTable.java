@@ -1,26 +1,35 @@
-package io.cohort.local;
+package io.cohort.worker.internal;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
-/** A read of Linux's process table (/proc): who belongs to which session and group, and how much memory each holds. */
-final class ProcTable {
+/**
+ * A read of Linux's process table (/proc): who belongs to which session and group, and how much
+ * memory each holds. Shared by local workers and the remote agent (see {@link ProcessTree}).
+ */
+public final class ProcTable {
     private static final Path PROC = Path.of("/proc");
     private static final long PAGE_SIZE = 4096;
 
     /** One live (not zombie) process; {@code parent} is its parent's pid. */
-    record Entry(long pid, long parent, long processGroup, long session, long rssBytes) {
+    public record Entry(long pid, long parent, long processGroup, long session, long rssBytes) {
     }
 
     private ProcTable() {
     }
 
-    static List<Entry> read() {
+    /** Every live process now; empty where there is no /proc. */
+    public static List<Entry> read() {
         List<Entry> entries = new ArrayList<>();
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(PROC, p -> isNumber(p.getFileName().toString()))) {
             for (Path dir : dirs) {
@@ -36,7 +45,7 @@ final class ProcTable {
     }
 
     /** True when the process's environment holds exactly {@code name=value}. */
-    static boolean hasVariable(long pid, String assignment) {
+    public static boolean hasVariable(long pid, String assignment) {
         try {
             byte[] env = Files.readAllBytes(PROC.resolve(Long.toString(pid)).resolve("environ"));
             byte[] want = assignment.getBytes(StandardCharsets.UTF_8);
@@ -53,6 +62,24 @@ final class ProcTable {
             // Gone, or not ours to read.
         }
         return false;
+    }
+
+    /** Every process below {@code root} in {@code table}: its children, theirs, and so on. */
+    public static Set<Long> descendants(List<Entry> table, long root) {
+        Map<Long, List<Long>> children = new HashMap<>();
+        for (Entry e : table) {
+            children.computeIfAbsent(e.parent(), k -> new ArrayList<>()).add(e.pid());
+        }
+        Set<Long> found = new HashSet<>();
+        ArrayDeque<Long> todo = new ArrayDeque<>(List.of(root));
+        while (!todo.isEmpty()) {
+            for (long child : children.getOrDefault(todo.pop(), List.of())) {
+                if (found.add(child)) {
+                    todo.push(child);
+                }
+            }
+        }
+        return found;
     }
 
     private static Entry entry(Path dir) {
