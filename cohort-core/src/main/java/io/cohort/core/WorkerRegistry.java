@@ -170,7 +170,10 @@ public final class WorkerRegistry {
     private static Boolean reached(Worker w, boolean waitForCompletion) {
         Status s = w.status();
         if (w.isService()) {
-            return s.isFinal() ? false : s == Status.RUNNING && w.ready() ? true : null;
+            if (s.isFinal()) {
+                return false;
+            }
+            return s == Status.RUNNING && w.ready() ? Boolean.TRUE : null;
         }
         if (waitForCompletion) {
             return s.isFinal() ? s == Status.SUCCEEDED : null;
