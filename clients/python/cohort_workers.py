@@ -517,13 +517,17 @@ def _ids(args):
     return ids
 
 
-def launch_workers(n, cpu, memory, nvidia_gpu=0, kernel="python3", script="", code="", env=None, **kwargs):
+def launch_workers(n, cpu, memory, nvidia_gpu=0, kernel="python3", script="", code="", env=None, group=None, role=None,
+                   service=None, **kwargs):
     """Launches n workers; returns their descriptions (dicts), in index order.
 
     n: how many; cpu: cores each (fractions allowed); memory: GB each; nvidia_gpu: whole GPUs each;
     kernel: "python3" (default), "r", "java", "jshell" or "shell"; script: a file to run (relative to
     the working directory; with the default kernel, a .R, .sh, .java or .jsh script runs in its own); code: source to run when script is empty ("!cmd" is a shell command);
-    env: extra environment variables. Numbers may be strings ("0.5"). The reference's newer keyword
+    env: extra environment variables. Numbers may be strings ("0.5").
+    cohort's own: group: a name for this launch's group (docs/groups.md; else it is "launch-K");
+    role: its role in that group ("worker"); service: the workers are services, ready when
+    {"port": P}, {"port": P, "path": "/health"} or {"line": "regex"} passes. The reference's newer keyword
     arguments (name, accelerator_label_id, resource_profile_id, resource_group_id) and any other are
     accepted and ignored, with a warning.
 
@@ -541,16 +545,135 @@ def launch_workers(n, cpu, memory, nvidia_gpu=0, kernel="python3", script="", co
         if unknown:
             parts.append("%s (unknown)" % ", ".join(unknown))
         warnings.warn("launch_workers ignores " + "; ".join(parts), stacklevel=2)
-    if script and (kernel or "python3") == "python3" and os.path.splitext(str(script))[1].lower() in _OTHER_KERNELS:
-        # The default kernel with an R, shell or Java script: the script's own kernel, from its extension.
-        kernel = ""
-    body = {"n": n, "cpu": cpu, "memory": memory, "nvidia_gpu": 0 if nvidia_gpu is None else nvidia_gpu,
-            "kernel": "python3" if kernel is None else kernel, "script": script or "", "code": code or "",
-            "env": dict(env or {})}
+    body = _launch_body(n, cpu, memory, nvidia_gpu, kernel, script, code, env, service)
+    if group:
+        body["group"] = group
+        body["role"] = role or "worker"
     session = _current()
     workers, event = session.request("POST", "/v1/workers", body)
     session.wait_printed(event)
     return workers
+
+
+def _launch_body(n, cpu, memory, nvidia_gpu=0, kernel="python3", script="", code="", env=None, service=None):
+    if script and (kernel or "python3") == "python3" and os.path.splitext(str(script))[1].lower() in _OTHER_KERNELS:
+        kernel = ""
+    body = {"n": n, "cpu": cpu, "memory": memory, "nvidia_gpu": 0 if nvidia_gpu is None else nvidia_gpu,
+            "kernel": "python3" if kernel is None else kernel, "script": script or "", "code": code or "",
+            "env": dict(env or {})}
+    if service:
+        body["service"] = dict(service)
+    return body
+
+
+# -- groups (cohort's own; docs/groups.md) ---------------------------------------------------------
+
+class Group:
+    """A named group of workers: its handle lists, awaits and stops only its members, and waits for
+    its rendezvous (every member running, every service member ready)."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return "Group(%r)" % self.name
+
+    def describe(self):
+        """The group as the session describes it: name, size, ready, failed, rendezvous, workers."""
+        answer, _ = _current().request("GET", "/v1/groups/" + urllib.parse.quote(self.name, safe=""))
+        return answer
+
+    def workers(self):
+        """Its members' descriptions, by rank."""
+        return self.describe()["workers"]
+
+    def await_workers(self, wait_for_completion=True, timeout_seconds=60):
+        """As await_workers, over its members only; a service member counts once ready."""
+        seconds = float(timeout_seconds or 0)
+        session = _current()
+        result, event = session.request("POST", "/v1/groups/%s/await" % urllib.parse.quote(self.name, safe=""),
+                                        {"wait_for_completion": _boolean(wait_for_completion),
+                                         "timeout_seconds": timeout_seconds or 0},
+                                        timeout=None if seconds <= 0 else seconds + 60)
+        session.wait_printed(event)
+        return result
+
+    def stop(self):
+        """Stops its members; returns them, ended."""
+        session = _current()
+        workers, event = session.request("POST", "/v1/groups/%s/stop" % urllib.parse.quote(self.name, safe=""), {},
+                                         timeout=None)
+        session.wait_printed(event)
+        return [StopResponse(w) for w in workers]
+
+    def rendezvous(self, timeout_seconds=60):
+        """Waits until the group is ready; returns its rendezvous (dict: group, size, master_addr,
+        master_port, members, cluster, directory). Raises CohortError naming the member when one ended
+        first, or when timeout_seconds (0: no limit) passes."""
+        return _rendezvous(self.name, timeout_seconds)
+
+
+def launch_group(name, roles):
+    """Launches a named group of roles, ranked in the order given; returns its Group.
+
+    roles: a list of dicts, each with "role" and launch_workers' arguments, e.g.
+    [{"role": "scheduler", "n": 1, "cpu": 1, "memory": 1, "code": "...", "service": {"port": 8786}},
+     {"role": "worker", "n": 4, "cpu": 1, "memory": 2, "code": "..."}].
+    The whole group is checked and admitted before any worker starts.
+    """
+    parts = []
+    for r in roles:
+        r = dict(r)
+        role = r.pop("role", "worker")
+        part = _launch_body(**r)
+        part["role"] = role
+        parts.append(part)
+    session = _current()
+    answer, event = session.request("POST", "/v1/groups", {"name": name, "roles": parts})
+    session.wait_printed(event)
+    return Group(answer["name"])
+
+
+def group(name):
+    """The handle of a group of the session (one named at launch, or "launch-K")."""
+    Group(name).describe()
+    return Group(name)
+
+
+def rendezvous(timeout_seconds=60, group=None):
+    """Inside a worker: waits until its group is ready, then sets this process's MASTER_ADDR,
+    MASTER_PORT, RANK, WORLD_SIZE, LOCAL_RANK and TF_CONFIG from it and returns the rendezvous (dict).
+    Raises CohortError naming the member when one ended first, or when timeout_seconds (0: no limit)
+    passes. group: another group's name (default: this worker's, COHORT_GROUP)."""
+    name = group or os.environ.get("COHORT_GROUP")
+    if not name:
+        raise CohortInputError("rendezvous() runs inside a cohort worker (COHORT_GROUP is not set); from a session,"
+                               " use group(name).rendezvous()")
+    r = _rendezvous(name, timeout_seconds)
+    me = os.environ.get("COHORT_WORKER_ID")
+    for m in r["members"]:
+        if m["worker"] == me:
+            os.environ.update({"MASTER_ADDR": r["master_addr"], "MASTER_PORT": str(r["master_port"]),
+                               "RANK": str(m["rank"]), "WORLD_SIZE": str(r["size"]),
+                               "LOCAL_RANK": str(m["local_rank"]),
+                               "TF_CONFIG": json.dumps({"cluster": r["cluster"],
+                                                        "task": {"type": m["role"], "index": m["role_index"]}})})
+    return r
+
+
+def _rendezvous(name, timeout_seconds):
+    seconds = float(timeout_seconds or 0)
+    deadline = None if seconds <= 0 else time.monotonic() + seconds
+    session = _current()
+    path = "/v1/groups/%s/rendezvous" % urllib.parse.quote(name, safe="")
+    while True:
+        left = 60.0 if deadline is None else max(0.0, deadline - time.monotonic())
+        answer, _ = session.request("POST", path, {"wait_ms": int(min(60.0, left) * 1000)}, timeout=min(60.0, left) + 60)
+        if answer.get("ready"):
+            return answer
+        if deadline is not None and time.monotonic() >= deadline:
+            raise CohortError("group %r is not ready after %s s; still waiting for %s"
+                              % (name, timeout_seconds, ", ".join(answer.get("waiting_for", []))))
 
 
 def list_workers():
@@ -624,3 +747,31 @@ def _boolean(value):
         if lowered in ("false", "0", "no", ""):
             return False
     return bool(value)
+
+
+def _main(argv):
+    """python3 -m cohort_workers rendezvous [--timeout S] [--env]: for shell and other workers."""
+    import argparse
+    parser = argparse.ArgumentParser(prog="python3 -m cohort_workers")
+    sub = parser.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("rendezvous", help="wait until this worker's group is ready; print its rendezvous")
+    r.add_argument("--timeout", type=float, default=60, help="seconds (0: no limit); default 60")
+    r.add_argument("--group", default=None, help="another group's name (default: this worker's)")
+    r.add_argument("--env", action="store_true", help="print shell export lines instead of JSON")
+    args = parser.parse_args(argv)
+    try:
+        answer = rendezvous(args.timeout, args.group)
+    except CohortError as e:
+        print("cohort: %s" % e, file=sys.stderr)
+        return 1
+    if args.env:
+        for k in ("MASTER_ADDR", "MASTER_PORT", "RANK", "WORLD_SIZE", "LOCAL_RANK", "TF_CONFIG"):
+            if k in os.environ:
+                print("export %s=%s" % (k, shlex.quote(os.environ[k])))
+    else:
+        print(json.dumps(answer))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))
