@@ -22,8 +22,9 @@ final class DemoCommand {
                 case "hello" -> HelloExample.main(rest);
                 case "hpo" -> io.cohort.examples.hpo.HpoExample.main(rest);
                 case "peers" -> PeersExample.main(rest);
+                case "allreduce" -> io.cohort.examples.AllReduceExample.main(rest);
                 case "crawl" -> io.cohort.examples.crawl.CrawlExample.main(rest);
-                default -> throw new Main.UsageException("unknown demo '" + which + "'; choose hpo, hello, sockets, peers or crawl");
+                default -> throw new Main.UsageException("unknown demo '" + which + "'; choose hpo, hello, sockets, peers, allreduce or crawl");
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);

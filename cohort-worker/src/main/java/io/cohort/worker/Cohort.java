@@ -1,5 +1,7 @@
 package io.cohort.worker;
 
+import java.time.Duration;
+
 import io.cohort.worker.internal.ControlPlaneClient;
 import java.util.List;
 
@@ -85,6 +87,16 @@ public final class Cohort {
      */
     public static List<Peer> workers() {
         return new CohortClient(client()).workers();
+    }
+
+    /**
+     * Waits until this worker's group is ready -- every member runs, every service member is ready --
+     * and returns its rendezvous: rank 0's address and port, every member's, this worker's rank and
+     * TF_CONFIG (docs/groups.md). Throws {@link IllegalStateException} naming the member when one
+     * ended first, or when {@code timeout} (zero: none) passes.
+     */
+    public static Rendezvous rendezvous(Duration timeout) {
+        return Rendezvous.await(client(), require(WorkerVariables.COHORT_GROUP), workerId(), timeout);
     }
 
     static Long currentItemId() {
