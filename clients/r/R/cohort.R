@@ -345,6 +345,71 @@ stop.workers <- function(...) {
   lapply(stopped, function(w) c(list(status_code = 200L), w))
 }
 
+# --- groups (cohort's own; docs/groups.md) ---------------------------------------------------------
+
+# Launches a named group: roles is a list of lists, each with role and launch.workers' fields
+# (n, cpu, memory, kernel, script, code, env, and service = list(port = P) / list(port = P,
+# path = "/health") / list(line = "regex") for service workers). Ranked in the order given.
+# Returns the group's description (name, size, ready, failed, rendezvous, workers).
+cohort_launch_group <- function(name, roles) {
+  parts <- lapply(roles, function(r) {
+    if (!is.null(r$env)) r$env <- .cohort_env_object(r$env)
+    if (!is.null(r$code)) r$code <- paste(r$code, collapse = "\n")
+    if (is.null(r$kernel)) r$kernel <- "r"
+    r
+  })
+  .cohort_call("POST", "/v1/groups", list(name = name, roles = parts), timeout = 300)
+}
+
+# A group's description: name, size, ready, failed, rendezvous (once ready) and its workers.
+cohort_group <- function(name) {
+  .cohort_call("GET", paste0("/v1/groups", .cohort_path(name)))
+}
+
+# As await.workers, over the group's members only (a service member counts once ready).
+cohort_await_group <- function(name, wait_for_completion = TRUE, timeout_seconds = 60) {
+  limit <- suppressWarnings(as.numeric(timeout_seconds))
+  socket <- if (length(limit) != 1 || is.na(limit) || limit <= 0) 365 * 24 * 3600 else limit + 60
+  r <- .cohort_call("POST", paste0("/v1/groups", .cohort_path(name), "/await"),
+                    list(wait_for_completion = wait_for_completion, timeout_seconds = timeout_seconds), timeout = socket)
+  list(workers = r$workers, failures = r$failures)
+}
+
+# Stops the group's members; returns them, ended.
+cohort_stop_group <- function(name) {
+  .cohort_call("POST", paste0("/v1/groups", .cohort_path(name), "/stop"), structure(list(), names = character(0)),
+               timeout = 600)
+}
+
+# Inside a worker: waits until its group (or the one named) is ready, sets MASTER_ADDR, MASTER_PORT,
+# RANK, WORLD_SIZE, LOCAL_RANK and TF_CONFIG in this process's environment, and returns the
+# rendezvous. An R error names the member when one ended first, or says the timeout passed.
+cohort_rendezvous <- function(timeout_seconds = 60, group = Sys.getenv("COHORT_GROUP")) {
+  if (!nzchar(group)) stop("cohort_rendezvous() runs inside a cohort worker (COHORT_GROUP is not set)")
+  deadline <- if (timeout_seconds > 0) Sys.time() + timeout_seconds else NULL
+  repeat {
+    left <- if (is.null(deadline)) 60 else max(0, as.numeric(deadline - Sys.time(), units = "secs"))
+    wait <- min(60, left)
+    r <- .cohort_call("POST", paste0("/v1/groups", .cohort_path(group), "/rendezvous"),
+                      list(wait_ms = round(wait * 1000)), timeout = wait + 60)
+    if (isTRUE(r$ready)) break
+    if (!is.null(deadline) && Sys.time() >= deadline) {
+      stop(sprintf("group '%s' is not ready after %s s; still waiting for %s", group, timeout_seconds,
+                   paste(unlist(r$waiting_for), collapse = ", ")))
+    }
+  }
+  me <- Sys.getenv("COHORT_WORKER_ID")
+  for (m in r$members) {
+    if (identical(m$worker, me)) {
+      Sys.setenv(MASTER_ADDR = r$master_addr, MASTER_PORT = r$master_port, RANK = m$rank, WORLD_SIZE = r$size,
+                 LOCAL_RANK = m$local_rank,
+                 TF_CONFIG = .cohort_json_write(list(cluster = r$cluster,
+                                                     task = list(type = m$role, index = m$role_index))))
+    }
+  }
+  r
+}
+
 # Worker ids from ids, descriptions (lists with an id) or lists of either.
 .cohort_ids <- function(x) {
   if (is.null(x) || length(x) == 0) return(character(0))

@@ -35,6 +35,29 @@ class RClientTest {
     }
 
     @Test
+    void aGroupFromRMeetsAtItsRendezvousAndItsHandleAwaitsOnlyItsMembers() throws Exception {
+        RScript r = new RScript(dir).file("group.R", """
+                library("cdsw")
+                other <- launch.workers(1, 0.2, 0.2, kernel = "shell", code = "sleep 300")
+                g <- cohort_launch_group("pair", list(
+                  list(role = "chief", n = 1, cpu = 0.2, memory = 0.3, code = "r <- cohort_rendezvous(); cat('member', Sys.getenv('RANK'), 'of', r$size, Sys.getenv('TF_CONFIG'), '\\n')"),
+                  list(role = "worker", n = 1, cpu = 0.2, memory = 0.3, code = "r <- cohort_rendezvous(); cat('member', Sys.getenv('RANK'), 'of', r$size, Sys.getenv('TF_CONFIG'), '\\n')")))
+                done <- cohort_await_group("pair", timeout_seconds = 120)
+                cat("group done:", length(done$workers), "failures:", length(done$failures), "\n")
+                cat("other still:", list.workers()[[1]]$status, "\n")
+                cat("group size:", cohort_group("pair")$size, "\n")
+                """);
+
+        RScript.Result result = r.run("group.R", 180);
+
+        assertThat(result.exitCode()).as("%s", result).isZero();
+        assertThat(result.lines()).as("%s", result)
+                .anyMatch(l -> l.startsWith("[w2] member 0 of 2 {\"cluster\":") && l.contains("\"task\":{\"type\":\"chief\",\"index\":0}"))
+                .anyMatch(l -> l.startsWith("[w3] member 1 of 2 {\"cluster\":") && l.contains("\"task\":{\"type\":\"worker\",\"index\":0}"))
+                .contains("group done: 2 failures: 0 ", "other still: running ", "group size: 2 ");
+    }
+
+    @Test
     void theReferencesNetworkExampleInRRunsUnchanged() throws Exception {
         // The reference's master.r and worker.r; only the port differs (6000 may be taken on a shared machine).
         String port = Integer.toString(RScript.freePort());
