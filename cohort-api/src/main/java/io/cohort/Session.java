@@ -55,6 +55,12 @@ public interface Session extends AutoCloseable {
     /** Every group of the session (plain launches included), in launch order. */
     List<WorkerGroup> groups();
 
+    /**
+     * An elastic pool on {@code queue}: launches workers like {@code worker} (its n is ignored) while
+     * items wait, and retires idle ones, within {@code options} (docs/groups.md).
+     */
+    ElasticPool pool(String queue, LaunchRequest worker, PoolOptions options);
+
     /** All workers of the session, running and ended, in launch order. */
     List<Worker> list();
 

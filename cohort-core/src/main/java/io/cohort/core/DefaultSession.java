@@ -2,7 +2,9 @@ package io.cohort.core;
 
 import io.cohort.AwaitResult;
 import io.cohort.CohortException;
+import io.cohort.ElasticPool;
 import io.cohort.GroupRole;
+import io.cohort.PoolOptions;
 import io.cohort.Rendezvous;
 import io.cohort.WorkerGroup;
 import io.cohort.LaunchRequest;
@@ -184,6 +186,15 @@ final class DefaultSession implements Session {
         }
         startGroup(name, roles);
         return group(name);
+    }
+
+    @Override
+    public ElasticPool pool(String queue, LaunchRequest worker, PoolOptions options) {
+        ensureOpen();
+        queue(queue);
+        Pool pool = new Pool(queue, worker, options, hub.queues, this::launch, registry::get);
+        pool.tick = hub.every(Duration.ofMillis(Pool.TICK_MS), "the elastic pool on queue " + queue, pool::tick);
+        return pool;
     }
 
     @Override

@@ -61,8 +61,8 @@ final class SessionHub implements Consumer<WorkerEvent>, AutoCloseable {
      * Runs a task every {@code period} on the session's timer until the session closes. A run that
      * fails is reported ({@link Background}) and the task runs again at its next period.
      */
-    void every(java.time.Duration period, String what, Runnable task) {
-        timer.scheduleWithFixedDelay(Background.reporting(what, task), period.toMillis(), period.toMillis(),
+    java.util.concurrent.ScheduledFuture<?> every(java.time.Duration period, String what, Runnable task) {
+        return timer.scheduleWithFixedDelay(Background.reporting(what, task), period.toMillis(), period.toMillis(),
                 TimeUnit.MILLISECONDS);
     }
 

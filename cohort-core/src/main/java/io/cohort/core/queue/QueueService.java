@@ -187,6 +187,11 @@ public final class QueueService {
         lock.lock();
         try {
             q = state(name);
+            if (q.retired.contains(worker)) {
+                // Retired by its pool: it ends when it hears the queue is done for it.
+                Taken done = new Taken(List.of(), true, q.options.leaseTime().toMillis());
+                return acked == null ? CompletableFuture.completedFuture(done) : acked.thenApply(v -> done);
+            }
             List<Leased> items = lease(q, worker, max);
             if (!items.isEmpty() || q.drained() || wait.isZero() || wait.isNegative()) {
                 now = new Taken(items, items.isEmpty() && q.drained(), q.options.leaseTime().toMillis());
@@ -215,6 +220,51 @@ public final class QueueService {
                 answer.thenAccept(t2 -> giveBack(name, worker, t2));
             }
         });
+    }
+
+    /**
+     * Retires a worker from a queue, unless it holds a lease of it: its takes from now on (and one
+     * waiting now) answer done, so its loop over the queue ends by itself. An elastic pool shrinks
+     * this way, and so never stops a worker holding a lease. Returns whether it was retired.
+     */
+    public boolean retire(String name, String worker) {
+        List<Waiter> answered = new ArrayList<>();
+        QueueState q;
+        lock.lock();
+        try {
+            q = state(name);
+            for (QueueItem item : q.leased.values()) {
+                if (worker.equals(item.worker)) {
+                    return false;
+                }
+            }
+            q.retired.add(worker);
+            for (Iterator<Waiter> it = q.waiting.iterator(); it.hasNext(); ) {
+                Waiter w = it.next();
+                if (w.worker.equals(worker)) {
+                    it.remove();
+                    answered.add(w);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        for (Waiter w : answered) {
+            deliver(q, w, new Taken(List.of(), true, q.options.leaseTime().toMillis()));
+        }
+        return true;
+    }
+
+    /** The workers that hold a lease of the queue now. */
+    public java.util.Set<String> holders(String name) {
+        lock.lock();
+        try {
+            java.util.Set<String> out = new java.util.HashSet<>();
+            state(name).leased.values().forEach(i -> out.add(i.worker));
+            return out;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** How many takes wait on the queue now. */

@@ -15,6 +15,8 @@ final class QueueState {
     final ArrayDeque<QueueItem> ready = new ArrayDeque<>();
     final Map<Long, QueueItem> leased = new LinkedHashMap<>();
     final Set<String> keys = new HashSet<>();
+    /** Workers retired from this queue by their pool: their takes answer done. */
+    final Set<String> retired = new HashSet<>();
     /** Takes waiting for an item, oldest first. */
     final ArrayDeque<QueueService.Waiter> waiting = new ArrayDeque<>();
     final Condition changed;

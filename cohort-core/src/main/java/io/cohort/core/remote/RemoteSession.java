@@ -169,6 +169,11 @@ public final class RemoteSession implements Session {
     }
 
     @Override
+    public io.cohort.ElasticPool pool(String queue, LaunchRequest worker, io.cohort.PoolOptions options) {
+        throw notHere("elastic pools");
+    }
+
+    @Override
     public WorkerGroup group(String name) {
         call("GET", "/v1/groups/" + name, null, Duration.ofSeconds(30));
         return new RemoteGroup(name);
