@@ -6,6 +6,7 @@
 #   bench/run.sh 5 --samples=N   the same on a data set of N samples (default 60000: items of 1-2 s)
 #   bench/run.sh 6               only Slurm: launch of 8 workers vs bare sbatch (root: it starts its own Slurm)
 #   bench/run.sh 7               only the Python session (cdsw over cohort serve; bench/python/bench_workers.py)
+#   bench/run.sh 8               only worker groups: launch to group ready (4, 16, 64), elastic vs fixed pool
 # Builds with the reactor only (mvn package -pl bench -am): nothing is installed into ~/.m2.
 # Every figure is a ratio against a baseline measured in the same run; the report is also
 # written to bench/target/bench-report.txt.
@@ -54,6 +55,7 @@ run_queue=no; if wants 4; then run_queue=yes; fi
 run_hpo=no; if wants 5; then run_hpo=yes; fi
 run_slurm=no; if wants 6; then run_slurm=yes; fi
 run_python=no; if wants 7; then run_python=yes; fi
+run_groups=no; if wants 8; then run_groups=yes; fi
 
 # Benchmark 7 runs a Python session, which starts `cohort serve` from the jar (bin/cohort python).
 if [ "$run_python" = yes ] && [ ! -f cohort-cli/target/cohort.jar ]; then
@@ -94,6 +96,10 @@ mkdir -p bench/target
     else
       rc=1
     fi
+  fi
+  if [ "$run_groups" = yes ]; then
+    echo; echo "8. worker groups and elastic pools"
+    java -cp "$cp" io.cohort.bench.GroupsBench || rc=$?
   fi
   if [ "$run_python" = yes ]; then
     echo

@@ -26,14 +26,19 @@ final class Guard implements AutoCloseable {
         this.commands = process.getOutputStream();
     }
 
-    static Guard start(Path sessionDirectory, String sessionId, Duration grace, List<Path> cgroupDirectories) {
+    /** {@code netTag}: the tag of the session's bridge and network namespaces to delete at the end, or null. */
+    static Guard start(Path sessionDirectory, String sessionId, Duration grace, List<Path> cgroupDirectories, String netTag) {
         Path script = sessionDirectory.resolve("guard.sh");
         try (InputStream in = Guard.class.getResourceAsStream("guard.sh")) {
             Files.write(script, in.readAllBytes());
             List<String> command = new ArrayList<>(List.of("setsid", "bash", script.toString(), sessionId,
                     String.format(java.util.Locale.ROOT, "%.3f", grace.toMillis() / 1000.0)));
             cgroupDirectories.forEach(d -> command.add(d.toString()));
-            Process p = new ProcessBuilder(command)
+            ProcessBuilder builder = new ProcessBuilder(command);
+            if (netTag != null) {
+                builder.environment().put("COHORT_GUARD_NET", netTag);
+            }
+            Process p = builder
                     .directory(sessionDirectory.toFile())
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(sessionDirectory.resolve("guard.log").toFile()))
                     .redirectErrorStream(true)

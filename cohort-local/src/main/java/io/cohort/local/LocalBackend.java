@@ -38,6 +38,8 @@ final class LocalBackend implements Backend {
     private final Gpus gpus;
     private final LoopbackAddresses addresses = new LoopbackAddresses();
     private final Guard guard;
+    /** Each worker's own network namespace (local.network=namespace), or null: a loopback address each. */
+    private final NetNamespaces net;
     private final ScheduledExecutorService timers;
     private final Map<String, LocalWorker> running = new ConcurrentHashMap<>();
 
@@ -46,11 +48,13 @@ final class LocalBackend implements Backend {
         // each run marks its processes and names its cgroups with an id of its own.
         this.guardId = sessionId + "-" + java.util.HexFormat.of().toHexDigits(new java.security.SecureRandom().nextInt());
         LocalSettings settings = LocalSettings.from(options);
-        this.masterAddress = settings.masterIp();
+        this.net = settings.netNamespaces() ? NetNamespaces.open() : null;
+        this.masterAddress = net != null ? net.bridgeAddress() : settings.masterIp();
         this.cgroups = Cgroups.detect(guardId, settings.cgroups() ? "auto" : "off", settings.pidsMax());
         this.namespaces = PidNamespaces.detect(settings.pidNamespace(), cgroups.holdsTrees());
         this.gpus = Gpus.discover(settings.nvidiaSmi(), System.getenv(WorkerVariables.CUDA_VISIBLE_DEVICES));
-        this.guard = Guard.start(sessionDirectory, guardId, options.stopGrace(), cgroups.sessionDirectories());
+        this.guard = Guard.start(sessionDirectory, guardId, options.stopGrace(), cgroups.sessionDirectories(),
+                net == null ? null : net.tag());
         this.timers = Executors.newScheduledThreadPool(1, r -> {
             Thread t = new Thread(r, "cohort-local-" + sessionId);
             t.setDaemon(true);
@@ -83,7 +87,18 @@ final class LocalBackend implements Backend {
 
     @Override
     public WorkerHandle start(WorkerSpec spec, WorkerSink sink) {
-        String ip = addresses.next();
+        NetNamespaces.Slot netSlot = null;
+        if (net != null) {
+            try {
+                netSlot = net.create(spec.workerId());
+            } catch (RuntimeException e) {
+                sink.placed("unknown", List.of(), List.of());
+                sink.failedToStart("cannot make its network namespace: " + e.getMessage());
+                return grace -> { };
+            }
+        }
+        NetNamespaces.Slot network = netSlot;
+        String ip = network != null ? network.address() : addresses.next();
         List<Integer> gpuIndices;
         Cgroups.Slot slot;
         try {
@@ -118,9 +133,13 @@ final class LocalBackend implements Backend {
         sink.placed(ip, gpuIndices, notes(spec));
         WorkerSpec placed = new WorkerSpec(spec.sessionId(), spec.workerId(), spec.command(), env,
                 spec.workingDirectory(), spec.cpu(), spec.memoryBytes(), spec.gpus());
-        LocalWorker worker = new LocalWorker(placed, sink, slot, namespaces.prefix(), guard, timers, () -> {
+        LocalWorker worker = new LocalWorker(placed, sink, slot, network == null ? List.of() : network.prefix(),
+                namespaces.prefix(), guard, timers, () -> {
             running.remove(spec.workerId());
             gpus.give(gpuIndices);
+            if (network != null) {
+                net.remove(network.name());
+            }
         });
         running.put(spec.workerId(), worker);
         worker.start();
@@ -138,6 +157,10 @@ final class LocalBackend implements Backend {
                 : "cpu not limited: no writable cgroup cpu controller; " + cores + " cores are only reserved");
         if (cgroups.pidsLimit() > 0) {
             notes.add("at most " + cgroups.pidsLimit() + " processes and threads (local.pids) by " + cgroups.name());
+        }
+        if (net != null) {
+            notes.add("its own network namespace on the session's bridge (local.network=namespace): its own 127.0.0.1"
+                    + " and ports; it reaches the session at " + masterAddress);
         }
         if (namespaces.note() != null) {
             notes.add(namespaces.note());
@@ -196,6 +219,9 @@ final class LocalBackend implements Backend {
                 Thread.currentThread().interrupt();
                 break;
             }
+        }
+        if (net != null) {
+            net.close();
         }
         guard.close();
         cgroups.close();

@@ -12,12 +12,15 @@ import java.util.Locale;
  * @param nvidiaSmi the GPU discovery command (local.nvidiaSmi)
  * @param pidNamespace whether workers get a pid namespace each where no cgroup holds their trees and the
  *                  kernel allows one (local.pidNamespace: auto or off)
+ * @param netNamespaces whether each worker gets its own network namespace on a session bridge (local.network:
+ *                  loopback, the default: a loopback address each; or namespace: root only)
  * @param pidsMax   the most processes and threads one worker may hold at once, so that a fork bomb is
  *                  contained (local.pids: a whole number of at least {@value #MIN_PIDS}, default
  *                  {@value #DEFAULT_PIDS}, or "max" for no limit); enforced where a cgroup pids
  *                  controller is writable, 0 for none
  */
-record LocalSettings(String masterIp, boolean cgroups, String nvidiaSmi, boolean pidNamespace, long pidsMax) {
+record LocalSettings(String masterIp, boolean cgroups, String nvidiaSmi, boolean pidNamespace, long pidsMax,
+                     boolean netNamespaces) {
     static final long DEFAULT_PIDS = 8192;
     static final long MIN_PIDS = 16;
 
@@ -57,6 +60,12 @@ record LocalSettings(String masterIp, boolean cgroups, String nvidiaSmi, boolean
                         + ") or max for no limit, got '" + pids + "'");
             }
         }
-        return new LocalSettings(ip, cgroups.equals("auto"), smi.strip(), pidNamespace.equals("auto"), pidsMax);
+        String network = o.setting("local.network", "loopback").strip().toLowerCase(Locale.ROOT);
+        if (!network.equals("loopback") && !network.equals("namespace")) {
+            throw new IllegalArgumentException(BackendContext.where("local.network") + " is loopback (each worker its own"
+                    + " loopback address) or namespace (each worker its own network namespace; root only), got '" + network + "'");
+        }
+        return new LocalSettings(ip, cgroups.equals("auto"), smi.strip(), pidNamespace.equals("auto"), pidsMax,
+                network.equals("namespace"));
     }
 }

@@ -52,12 +52,15 @@ final class LocalWorker implements WorkerHandle {
     private final Runnable onEnd;
     /** How this worker's tree is ended: what {@link #members()} finds, TERM then KILL. */
     private final ProcessTree tree = ProcessTree.of(this::members);
+    /** What runs first, in the same process (nsenter into the worker's network namespace), or nothing. */
+    private final List<String> launcher;
     private volatile Process process;
     private volatile boolean ended;
     private volatile String outOfMemory;
 
-    LocalWorker(WorkerSpec spec, WorkerSink sink, Cgroups.Slot slot, List<String> namespace, Guard guard,
+    LocalWorker(WorkerSpec spec, WorkerSink sink, Cgroups.Slot slot, List<String> launcher, List<String> namespace, Guard guard,
                 ScheduledExecutorService timers, Runnable onEnd) {
+        this.launcher = List.copyOf(launcher);
         this.spec = spec;
         this.sink = sink;
         this.slot = slot;
@@ -69,7 +72,9 @@ final class LocalWorker implements WorkerHandle {
 
     /** Starts the process; a start that fails is reported to the sink, not thrown. */
     void start() {
-        List<String> command = new java.util.ArrayList<>(List.of("setsid"));
+        // The launcher (nsenter into its network namespace) execs setsid in the same process.
+        List<String> command = new java.util.ArrayList<>(launcher);
+        command.add("setsid");
         command.addAll(namespace);
         command.addAll(List.of("/bin/sh", "-c", namespace.isEmpty() ? JOIN_AND_EXEC : JOIN_AND_RUN, "cohort-worker"));
         command.add(Integer.toString(slot.procsFiles().size()));

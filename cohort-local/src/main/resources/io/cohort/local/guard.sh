@@ -6,6 +6,7 @@
 # carries this run's mark COHORT_GUARD=ID (which catches children that started sessions of their own).
 #
 # Usage: guard.sh ID GRACE_SECONDS [CGROUP_DIR...]   (ID: the session's id and this run's)
+# env: COHORT_GUARD_NET=TAG when workers have network namespaces: cohort-TAG-* and the bridge cbTAG are deleted.
 # stdin: lines "track PGID" / "untrack PGID" as workers start and end.
 trap '' INT TERM HUP QUIT PIPE
 session="$1"; grace="$2"; shift 2
@@ -49,6 +50,13 @@ if alive; then
   steps=$(awk -v g="$grace" 'BEGIN { printf "%d", g * 10 }')
   for ((i = 0; i < steps; i++)); do alive || break; sleep 0.1; done
   for ((i = 0; i < 50; i++)); do alive || break; signal_all KILL; sleep 0.1; done
+fi
+# The session's network namespaces and bridge (local.network=namespace), named by COHORT_GUARD_NET.
+if [ -n "${COHORT_GUARD_NET:-}" ]; then
+  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^cohort-$COHORT_GUARD_NET-"); do
+    ip netns del "$ns" 2>/dev/null
+  done
+  ip link del "cb$COHORT_GUARD_NET" 2>/dev/null
 fi
 # Worker cgroups first, then the session's own.
 for d in "${cgroup_dirs[@]}"; do

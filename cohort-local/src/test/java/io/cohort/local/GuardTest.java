@@ -22,7 +22,7 @@ class GuardTest {
             Path fake = Files.createDirectories(sessionDir.resolve("somewhere/deep"));
             Files.writeString(fake.resolve("cgroup.procs"), stranger.pid() + "\n");
 
-            Guard guard = Guard.start(sessionDir, "guardtest-0000", Duration.ofMillis(200), List.of());
+            Guard guard = Guard.start(sessionDir, "guardtest-0000", Duration.ofMillis(200), List.of(), null);
             guard.close();
 
             assertThat(stranger.isAlive()).as("an unrelated process the guard must not touch").isTrue();

@@ -17,7 +17,7 @@ class LocalSettingsTest {
     @Test
     void defaultsAndGivenValues() {
         LocalSettings d = LocalSettings.from(SessionOptions.builder().build());
-        assertThat(d).isEqualTo(new LocalSettings("127.0.0.1", true, "nvidia-smi", true, LocalSettings.DEFAULT_PIDS));
+        assertThat(d).isEqualTo(new LocalSettings("127.0.0.1", true, "nvidia-smi", true, LocalSettings.DEFAULT_PIDS, false));
         assertThat(LocalSettings.from(SessionOptions.builder().setting("local.cgroups", "OFF").build()).cgroups()).isFalse();
         assertThat(LocalSettings.from(SessionOptions.builder().setting("local.pidNamespace", "off").build()).pidNamespace()).isFalse();
         assertThat(LocalSettings.from(SessionOptions.builder().setting("local.pids", "64").build()).pidsMax()).isEqualTo(64);
