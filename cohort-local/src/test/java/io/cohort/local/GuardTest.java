@@ -32,4 +32,32 @@ class GuardTest {
             stranger.waitFor();
         }
     }
+
+    @Test
+    void whenTheSessionDiesItsGuardDeletesItsNetworkNamespacesAndBridgeOnly() throws Exception {
+        boolean root = Files.readAllLines(Path.of("/proc/self/status")).stream().anyMatch(l -> l.matches("Uid:\\s+0\\s.*"));
+        if (!root) {
+            assertThat(System.getenv("CI")).as("network namespaces need root").isNotEqualTo("true");
+            org.junit.jupiter.api.Assumptions.assumeTrue(false, "network namespaces need root");
+        }
+        // As local.network=namespace leaves them while workers run: a bridge and a namespace per worker.
+        String tag = "gt" + Long.toHexString(System.nanoTime() & 0xfff);
+        String other = "cohort-" + tag + "x-w1";
+        for (String[] c : new String[][] {{"ip", "link", "add", "cb" + tag, "type", "bridge"},
+                {"ip", "netns", "add", "cohort-" + tag + "-w1"}, {"ip", "netns", "add", other}}) {
+            assertThat(new ProcessBuilder(c).inheritIO().start().waitFor()).as(String.join(" ", c)).isZero();
+        }
+        try {
+            Guard guard = Guard.start(sessionDir, "guardtest-0001", Duration.ofMillis(200), List.of(), tag);
+            guard.close(); // as the session's death closes its pipe
+
+            String namespaces = new String(new ProcessBuilder("ip", "netns", "list").start().getInputStream().readAllBytes());
+            assertThat(namespaces).doesNotContain("cohort-" + tag + "-w1").contains(other);
+            assertThat(new ProcessBuilder("ip", "link", "show", "cb" + tag).start().waitFor()).as("the bridge is gone").isNotZero();
+        } finally {
+            new ProcessBuilder("ip", "netns", "del", other).start().waitFor();
+            new ProcessBuilder("ip", "netns", "del", "cohort-" + tag + "-w1").start().waitFor();
+            new ProcessBuilder("ip", "link", "del", "cb" + tag).start().waitFor();
+        }
+    }
 }
