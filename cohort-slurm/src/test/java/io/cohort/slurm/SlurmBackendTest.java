@@ -88,6 +88,25 @@ class SlurmBackendTest {
     }
 
     @Test
+    void aGroupOnSlurmMeetsAtItsRendezvousWhereMasterAddrComesFromIt() {
+        Session s = open();
+        io.cohort.WorkerGroup g = s.launchGroup("pair", List.of(
+                io.cohort.GroupRole.of("worker", LaunchRequest.builder().n(2).cpu(0.25).memoryGb(0.25)
+                        .program(Program.code(io.cohort.Kernel.SHELL, "echo \"before: rank=$RANK size=$WORLD_SIZE"
+                                + " master=${MASTER_ADDR:-unknown}\"; eval \"$(python3 -m cohort_workers rendezvous --env)\";"
+                                + " echo \"after: master=$MASTER_ADDR local=$LOCAL_RANK\"")).build())));
+        io.cohort.Rendezvous r = g.awaitReady(Duration.ofMinutes(2));
+        AwaitResult done = g.await(true, Duration.ofMinutes(2));
+        assertThat(done.failures()).isEmpty();
+        assertThat(r.masterAddr()).isEqualTo(done.workers().get(0).ipAddress());
+        for (Worker w : done.workers()) {
+            // A node's address is known only once its job runs: MASTER_ADDR comes from the rendezvous.
+            assertThat(s.output(w)).extracting(OutputLine::text).containsExactly(
+                    "before: rank=" + w.rank() + " size=2 master=unknown", "after: master=" + r.masterAddr() + " local=0");
+        }
+    }
+
+    @Test
     void aWorkerThatFailsIsFailedWithItsExitCodeAndAJavaWorkerRunsItsCode() {
         Session s = open();
         Worker bad = launch(s, 1, 0.5, 0.5, Program.shell("echo about to fail; exit 3")).get(0);
