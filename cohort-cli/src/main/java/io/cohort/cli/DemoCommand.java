@@ -23,8 +23,9 @@ final class DemoCommand {
                 case "hpo" -> io.cohort.examples.hpo.HpoExample.main(rest);
                 case "peers" -> PeersExample.main(rest);
                 case "allreduce" -> io.cohort.examples.AllReduceExample.main(rest);
+                case "hazelcast" -> io.cohort.examples.HazelcastExample.main(rest);
                 case "crawl" -> io.cohort.examples.crawl.CrawlExample.main(rest);
-                default -> throw new Main.UsageException("unknown demo '" + which + "'; choose hpo, hello, sockets, peers, allreduce or crawl");
+                default -> throw new Main.UsageException("unknown demo '" + which + "'; choose hpo, hello, sockets, peers, allreduce, hazelcast or crawl");
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);

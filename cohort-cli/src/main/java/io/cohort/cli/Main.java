@@ -13,7 +13,7 @@ public final class Main {
               run [options] [-- cmd]   launch workers, stream their output, wait; exit 1 if any failed
               resume DIR               reopen a session that ended (or crashed), start its interrupted
                                        workers again, and wait until its queues are drained
-              demo [hpo|hello|sockets|peers|allreduce|crawl] [args]
+              demo [hpo|hello|sockets|peers|allreduce|hazelcast|crawl] [args]
                                        a demonstration on local workers (default: hpo; see README.md)
               serve [options]          a session with no REPL, for the Python and R clients and other
                                        terminals (docs/session-api.md): --stdin (end with standard

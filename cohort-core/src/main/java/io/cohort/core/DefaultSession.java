@@ -5,7 +5,6 @@ import io.cohort.CohortException;
 import io.cohort.ElasticPool;
 import io.cohort.GroupRole;
 import io.cohort.PoolOptions;
-import io.cohort.Rendezvous;
 import io.cohort.WorkerGroup;
 import io.cohort.LaunchRequest;
 import io.cohort.OutputLine;
@@ -47,7 +46,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 
 /** The session: launches through its backend, owns worker state, and leaves nothing running when it ends. */
 final class DefaultSession implements Session {
@@ -111,7 +109,7 @@ final class DefaultSession implements Session {
         this.hub = new SessionHub(directory, backend.masterAddress(), agents, settings.durability(),
                 settings.maxRequestBytes(), settings.snapshotMaxBytes(), clock);
         this.preparer = new ProgramPreparer(options.workingDirectory(), settings, hub.pythonRunner());
-        preparer.warmUp(directory.resolve("javac-warm-up"));
+        preparer.warmUp();
         if (resumeFrom != null) {
             restoreWorkers();
         }
@@ -199,12 +197,12 @@ final class DefaultSession implements Session {
 
     @Override
     public WorkerGroup group(String name) {
-        return new GroupHandle(groups.get(name));
+        return new GroupHandle(groups.get(name), this);
     }
 
     @Override
     public List<WorkerGroup> groups() {
-        return groups.all().stream().<WorkerGroup>map(GroupHandle::new).toList();
+        return groups.all().stream().<WorkerGroup>map(g -> new GroupHandle(g, this)).toList();
     }
 
     /**
@@ -305,69 +303,6 @@ final class DefaultSession implements Session {
         registry.update(workerId, w -> w.status() == Status.RUNNING && Boolean.FALSE.equals(w.ready()) ? w.withReady() : w);
     }
 
-    /** A group's handle: its members only. */
-    private final class GroupHandle implements WorkerGroup {
-        private final Group group;
-
-        GroupHandle(Group group) {
-            this.group = group;
-        }
-
-        @Override
-        public String name() {
-            return group.name();
-        }
-
-        @Override
-        public List<Worker> workers() {
-            return group.members().stream().map(registry::get).toList();
-        }
-
-        @Override
-        public AwaitResult await(boolean waitForCompletion, Duration timeout) {
-            return DefaultSession.this.await(group.members(), waitForCompletion, timeout);
-        }
-
-        @Override
-        public List<Worker> stop() {
-            return DefaultSession.this.stop(group.members());
-        }
-
-        @Override
-        public Rendezvous awaitReady(Duration timeout) {
-            try {
-                return timeout.isZero() ? group.ready().get() : group.ready().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-            } catch (java.util.concurrent.ExecutionException e) {
-                if (e.getCause() instanceof CohortException c) {
-                    throw new CohortException(c.getMessage(), c);
-                }
-                throw new CohortException("group '" + group.name() + "' cannot be ready: " + e.getCause(), e.getCause());
-            } catch (java.util.concurrent.TimeoutException e) {
-                List<String> waiting = new ArrayList<>();
-                for (Worker w : workers()) {
-                    if (w.status() != Status.RUNNING || Boolean.FALSE.equals(w.ready())) {
-                        waiting.add(w.id() + " (" + (w.status() == Status.RUNNING ? "not ready yet" : w.status().label()
-                                + (w.reason() == null ? "" : ": " + w.reason())) + ")");
-                    }
-                }
-                throw new CohortException("group '" + group.name() + "' is not ready after " + timeout.toMillis()
-                        + " ms; still waiting for " + String.join(", ", waiting));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new CohortException("interrupted while awaiting group '" + group.name() + "'", e);
-            }
-        }
-
-        @Override
-        public java.util.concurrent.CompletableFuture<Rendezvous> ready() {
-            return group.ready().copy();
-        }
-
-        @Override
-        public String toString() {
-            return "group " + group.name() + " " + group.members();
-        }
-    }
 
     @Override
     public List<Worker> list() {

@@ -46,11 +46,18 @@ final class JavaCompilation {
      * Compiles a trivial class once per JVM on a low-priority background thread, so the first Java
      * launch does not pay javac's cold start (about 0.4 s of class loading and JIT; bench/LaunchLatency).
      */
-    static void warmUpInBackground(Path scratch) {
+    static void warmUpInBackground() {
         if (ToolProvider.getSystemJavaCompiler() == null || !WARMED.compareAndSet(false, true)) {
             return;
         }
         Thread t = new Thread(() -> {
+            // A folder of its own, not the session's: the session may be closed and removed before this ends.
+            Path scratch;
+            try {
+                scratch = Files.createTempDirectory("cohort-javac-warm-up-");
+            } catch (IOException e) {
+                return;
+            }
             try {
                 compileCode("int unused = 0;", scratch, System.getProperty("java.class.path", ""));
             } catch (RuntimeException e) {
@@ -68,7 +75,7 @@ final class JavaCompilation {
         try (var paths = Files.walk(dir)) {
             paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException e) {
-            // A leftover scratch folder in the session directory is harmless.
+            // A leftover scratch folder in the temporary directory is harmless.
         }
     }
 

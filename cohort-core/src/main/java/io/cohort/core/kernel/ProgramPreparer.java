@@ -33,8 +33,8 @@ public final class ProgramPreparer {
     }
 
     /** Starts warming the Java compiler up in the background (once per JVM). */
-    public void warmUp(Path scratch) {
-        JavaCompilation.warmUpInBackground(scratch);
+    public void warmUp() {
+        JavaCompilation.warmUpInBackground();
     }
 
     /** Checks and prepares a program; {@code launchDir} receives generated sources and classes. */
