@@ -749,6 +749,104 @@ def _boolean(value):
     return bool(value)
 
 
+# -- remote commands inside group members (an rsh for MPI launchers; docs/groups.md) ------------------
+
+def _member_port(host):
+    """The port set aside for the member of this worker's group at address host (from cluster.json)."""
+    path = os.path.join(os.environ.get("COHORT_GROUP_DIR", ""), "cluster.json")
+    try:
+        with open(path) as f:
+            cluster = json.load(f)
+    except OSError:
+        cluster = rendezvous(timeout_seconds=120)
+    for m in cluster["members"]:
+        if m["address"] == host:
+            return m["port"]
+    raise CohortError("no member of group %s has the address %s (members: %s)"
+                      % (cluster["group"], host, ", ".join(m["address"] for m in cluster["members"])))
+
+
+def _frame(sock, kind, payload):
+    sock.sendall(kind + len(payload).to_bytes(4, "big") + payload)
+
+
+def _read_exactly(f, n):
+    data = f.read(n)
+    if data is None or len(data) < n:
+        raise EOFError
+    return data
+
+
+def exec_server(once=False, port=None):
+    """Serves commands from rsh() inside this worker: each connection sends the session's token and a
+    command line; the command runs here (in this worker's cgroup, network and environment) with its
+    output framed back and its exit code last. With once, it returns after the first command."""
+    import socket
+    token = os.environ["COHORT_TOKEN"].encode()
+    if port is None:
+        port = _member_port(os.environ["CDSW_IP_ADDRESS"])
+    server = socket.create_server((os.environ["CDSW_IP_ADDRESS"], int(port)))
+    while True:
+        conn, _ = server.accept()
+        with conn:
+            f = conn.makefile("rb")
+            request = json.loads(f.readline() or b"{}")
+            if not secrets.compare_digest(str(request.get("token", "")).encode(), token):
+                _frame(conn, b"e", b"cohort exec: wrong token\n")
+                _frame(conn, b"x", b"126")
+                continue
+            p = subprocess.Popen(["/bin/sh", "-c", request["command"]], stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=request.get("cwd") or None)
+            lock = threading.Lock()
+
+            def pump(stream, kind):
+                for chunk in iter(lambda: stream.read1(65536), b""):
+                    with lock:
+                        _frame(conn, kind, chunk)
+
+            threads = [threading.Thread(target=pump, args=(p.stdout, b"o")), threading.Thread(target=pump, args=(p.stderr, b"e"))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            _frame(conn, b"x", str(p.wait()).encode())
+        if once:
+            return
+
+
+def rsh(host, command, retry_seconds=30):
+    """Runs command inside the member of this worker's group at address host (which runs exec_server)
+    and relays its output; returns its exit code. An rsh/ssh stand-in for launchers such as mpirun."""
+    import socket
+    port = _member_port(host)
+    deadline = time.monotonic() + retry_seconds
+    while True:
+        try:
+            sock = socket.create_connection((host, port))
+            break
+        except ConnectionRefusedError:
+            if time.monotonic() > deadline:
+                raise CohortError("nothing serves commands at %s:%d (is exec-server running in that member?)" % (host, port))
+            time.sleep(0.05)
+    with sock:
+        sock.sendall((json.dumps({"token": os.environ["COHORT_TOKEN"], "command": command, "cwd": os.getcwd()}) + "\n").encode())
+        f = sock.makefile("rb")
+        while True:
+            try:
+                head = _read_exactly(f, 5)
+            except EOFError:
+                return 255
+            payload = _read_exactly(f, int.from_bytes(head[1:], "big"))
+            if head[:1] == b"o":
+                sys.stdout.buffer.write(payload)
+                sys.stdout.buffer.flush()
+            elif head[:1] == b"e":
+                sys.stderr.buffer.write(payload)
+                sys.stderr.buffer.flush()
+            else:
+                return int(payload)
+
+
 def _main(argv):
     """python3 -m cohort_workers rendezvous [--timeout S] [--env]: for shell and other workers."""
     import argparse
@@ -758,7 +856,17 @@ def _main(argv):
     r.add_argument("--timeout", type=float, default=60, help="seconds (0: no limit); default 60")
     r.add_argument("--group", default=None, help="another group's name (default: this worker's)")
     r.add_argument("--env", action="store_true", help="print shell export lines instead of JSON")
+    e = sub.add_parser("exec-server", help="serve commands from rsh inside this worker (for mpirun)")
+    e.add_argument("--once", action="store_true", help="return after the first command")
+    x = sub.add_parser("rsh", help="run a command inside the group member at HOST (an ssh stand-in for mpirun)")
+    x.add_argument("host")
+    x.add_argument("words", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
+    if args.command == "exec-server":
+        exec_server(once=args.once)
+        return 0
+    if args.command == "rsh":
+        return rsh(args.host, " ".join(args.words))
     try:
         answer = rendezvous(args.timeout, args.group)
     except CohortError as e:

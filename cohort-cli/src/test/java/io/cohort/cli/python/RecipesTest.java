@@ -8,7 +8,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The group recipes of examples/recipes (docs/groups.md), run as they are, each from a Python session:
- * a torch-style rendezvous with an all-reduce over sockets, a TF_CONFIG consumer, a Dask cluster.
+ * a torch-style rendezvous with an all-reduce over sockets, a TF_CONFIG consumer, an Open MPI program
+ * (Debian's openmpi-bin, installed by scripts/prerequisites), a Dask cluster.
  */
 class RecipesTest extends PythonSessions {
     private static String recipe(String name) throws Exception {
@@ -33,6 +34,15 @@ class RecipesTest extends PythonSessions {
                 .contains("worker 0 of cluster [('chief', 1), ('worker', 2)]")
                 .contains("worker 1 of cluster [('chief', 1), ('worker', 2)]")
                 .contains("TF_CONFIG DONE on 3 workers");
+    }
+
+    @Test
+    void anOpenMpiProgramRunsAcrossTheGroupEachRankInsideItsOwnWorker() throws Exception {
+        PythonProcess p = run("mpi_allreduce.py", recipe("mpi_allreduce.py"));
+        for (int rank = 0; rank < 3; rank++) {
+            assertThat(p.out()).contains("mpi rank " + rank + " of 3: sum 14");
+        }
+        assertThat(p.out()).contains("MPI DONE on 3 workers");
     }
 
     @Test
