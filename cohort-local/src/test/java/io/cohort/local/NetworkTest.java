@@ -60,7 +60,8 @@ class NetworkTest {
         session.await(ws, true, Duration.ofSeconds(30));
 
         Set<String> seen = session.output(ws.get(0)).stream().map(OutputLine::text).filter(l -> l.contains("="))
-                .map(l -> l.substring(0, l.indexOf('='))).filter(WorkerVariables::isWorkerVariable).collect(Collectors.toSet());
+                .map(l -> l.substring(0, l.indexOf('=')))
+                .filter(n -> WorkerVariables.isWorkerVariable(n) || WorkerVariables.IDENTITY.contains(n)).collect(Collectors.toSet());
         Set<String> named = new TreeSet<>();
         for (Field f : WorkerVariables.class.getFields()) {
             if (f.getType() == String.class) {
