@@ -484,9 +484,22 @@ public final class QueueService {
      * each item it held; one that was stopped does not.
      */
     public void releaseWorker(String worker, boolean countsAsAttempt, String reason) {
+        List<Runnable> withdrawn = new ArrayList<>();
         lock.lock();
         try {
             for (QueueState q : queues.values()) {
+                // Its takes still waiting (their connections died with it) must not be handed items.
+                for (Iterator<Waiter> it = q.waiting.iterator(); it.hasNext(); ) {
+                    Waiter w = it.next();
+                    if (w.worker.equals(worker)) {
+                        it.remove();
+                        if (w.timeout != null) {
+                            w.timeout.cancel(false);
+                        }
+                        Taken none = new Taken(List.of(), false, q.options.leaseTime().toMillis());
+                        withdrawn.add(() -> w.answer.complete(none));
+                    }
+                }
                 for (QueueItem item : List.copyOf(q.leased.values())) {
                     if (worker.equals(item.worker)) {
                         release(q, item, countsAsAttempt, reason);
@@ -496,6 +509,7 @@ public final class QueueService {
         } finally {
             lock.unlock();
         }
+        withdrawn.forEach(Runnable::run);
     }
 
     /** Extends every lease the worker holds. */

@@ -23,6 +23,40 @@ class QueueLeasesTest {
     final QueueService queues = new QueueService(journal, clock);
 
     @Test
+    void waitingTakesAreServedInOrderAndADeadWorkersWaitingTakeIsNeverHandedAnItem() throws Exception {
+        queues.declare("q", QueueOptions.DEFAULTS);
+        CompletableFuture<QueueService.Taken> dead = queues.takeLater("q", "w1", 1, Duration.ofMinutes(1), List.of());
+        CompletableFuture<QueueService.Taken> second = queues.takeLater("q", "w2", 1, Duration.ofMinutes(1), List.of());
+        CompletableFuture<QueueService.Taken> third = queues.takeLater("q", "w3", 1, Duration.ofMinutes(1), List.of());
+        assertThat(queues.waitingTakes("q")).isEqualTo(3);
+
+        // w1 died while its take waited: the take is withdrawn, empty.
+        queues.releaseWorker("w1", true, "killed");
+        assertThat(dead).isDone();
+        assertThat(dead.get().items()).isEmpty();
+        queues.put("q", List.of("{\"n\":1}", "{\"n\":2}"), null);
+
+        assertThat(second.get().items()).extracting(QueueService.Leased::json).containsExactly("{\"n\":1}");
+        assertThat(third.get().items()).extracting(QueueService.Leased::json).containsExactly("{\"n\":2}");
+        assertThat(queues.holders("q")).containsExactlyInAnyOrder("w2", "w3");
+    }
+
+    @Test
+    void aRetiredWorkerHearsDoneButOneHoldingALeaseIsNotRetired() throws Exception {
+        queues.declare("q", QueueOptions.DEFAULTS);
+        queues.put("q", List.of("{\"n\":1}"), null);
+        QueueService.Taken held = queues.take("q", "w1", 1, Duration.ZERO, List.of());
+        CompletableFuture<QueueService.Taken> waiting = queues.takeLater("q", "w2", 1, Duration.ofMinutes(1), List.of());
+
+        assertThat(queues.retire("q", "w1")).as("w1 holds a lease").isFalse();
+        assertThat(queues.retire("q", "w2")).isTrue();
+        assertThat(waiting.get().done()).as("its waiting take answers done").isTrue();
+        assertThat(queues.take("q", "w2", 1, Duration.ZERO, List.of()).done()).isTrue();
+        queues.awaitStored(queues.ack("q", "w1", List.of(held.items().get(0).id())));
+        assertThat(queues.retire("q", "w1")).isTrue();
+    }
+
+    @Test
     void anExpiredLeaseGoesBackAndTheLastAttemptGoesToTheDeadLetters() throws Exception {
         queues.declare("q", new QueueOptions(2, Duration.ofSeconds(10)));
         queues.put("q", List.of("{\"n\":1}"), null);
