@@ -110,6 +110,11 @@ final class DefaultSession implements Session {
         hub.controlPlane.serveSession(this, sessionEvents, this::describe, WorkerEnvironment.engine(System.getenv(), id,
                 backend.masterAddress(), options.workingDirectory()));
         hub.every(Duration.ofSeconds(1), "the queue progress of the event stream", this::publishQueueProgress);
+        hub.controlPlane.serveResources(backend::usage);
+        if (console != null) {
+            // Whoever holds the console holds the session: the token travels once, then the browser keeps a cookie.
+            console.print("[session " + id + "] dashboard: " + hub.controlPlane.dashboardUrl());
+        }
         this.shutdownHook = new Thread(() -> close(HOOK_GRACE), "cohort-shutdown-" + id);
         Runtime.getRuntime().addShutdownHook(shutdownHook);
     }

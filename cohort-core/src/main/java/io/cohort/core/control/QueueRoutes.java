@@ -48,6 +48,10 @@ final class QueueRoutes {
                 r.expect("GET");
                 r.answer(200, progress(queues.progress(name)));
             }
+            case "dead" -> {
+                r.expect("GET");
+                r.answer(200, queues.deadLetters(name).stream().map(QueueRoutes::dead).toList());
+            }
             case "items" -> put(r, name);
             case "take" -> take(r, name);
             case "ack" -> {
@@ -68,7 +72,7 @@ final class QueueRoutes {
                 queues.close(name);
                 r.answer(200, Map.of());
             }
-            default -> throw new HttpError(404, "no such queue action '" + action + "' (items, take, ack, fail, close)");
+            default -> throw new HttpError(404, "no such queue action '" + action + "' (items, take, ack, fail, close, dead)");
         }
     }
 
@@ -122,6 +126,16 @@ final class QueueRoutes {
         m.put("items", items);
         m.put("done", t.done());
         m.put("lease_ms", t.leaseMillis());
+        return m;
+    }
+
+    /** A dead letter as {@code GET /v1/queues/NAME/dead} writes it. */
+    private static Map<String, Object> dead(io.cohort.DeadLetter d) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", d.itemId());
+        m.put("attempts", d.attempts());
+        m.put("error", d.error());
+        m.put("value", new RawValue(d.json()));
         return m;
     }
 

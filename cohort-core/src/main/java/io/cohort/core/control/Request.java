@@ -51,6 +51,21 @@ final class Request {
         return request.getHeaders().get(name);
     }
 
+    /** Every header of the request, in order. */
+    org.eclipse.jetty.http.HttpFields headers() {
+        return request.getHeaders();
+    }
+
+    /** The query as sent (still %-escaped), or null. */
+    String rawQuery() {
+        return request.getHttpURI().getQuery();
+    }
+
+    /** Adds a header of the answer (one of several with the same name); call before answering. */
+    void addHeader(String name, String value) {
+        response.getHeaders().add(name, value);
+    }
+
     /** Sets a header of the answer; call before answering. */
     void setHeader(String name, String value) {
         response.getHeaders().put(name, value);

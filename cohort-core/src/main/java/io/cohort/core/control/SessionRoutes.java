@@ -70,6 +70,11 @@ final class SessionRoutes {
         this.served = served;
     }
 
+    /** The session being served, or null before {@link #serve}. */
+    Served served() {
+        return served;
+    }
+
     /** {@code /v1/workers...} */
     void workers(Request r, List<String> p) throws IOException, InterruptedException {
         Served s = served;
@@ -216,18 +221,24 @@ final class SessionRoutes {
     private void output(Request r, Served s, String id) throws IOException, InterruptedException {
         long offset = queryLong(r, "offset", 0, Long.MAX_VALUE);
         long wait = queryLong(r, "wait_ms", 0, MAX_OUTPUT_WAIT_MS);
+        // tail=N: at most the last N lines (from offset on); "first" says which line comes first.
+        long tail = queryLong(r, "tail", Long.MAX_VALUE, Long.MAX_VALUE);
         if (wait > 0) {
             waiting(() -> s.events().awaitLines(id, offset, wait));
         }
         boolean ended = s.session().get(id).status().isFinal();
         List<OutputLine> all = s.session().output(id);
         List<Map<String, Object>> lines = new ArrayList<>();
-        for (long i = offset; i < all.size(); i++) {
+        long first = Math.max(offset, all.size() - tail);
+        for (long i = first; i < all.size(); i++) {
             OutputLine l = all.get((int) i);
             lines.add(Map.of("stream", l.stream() == OutputLine.Stream.STDERR ? "err" : "out", "text", l.text()));
         }
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("lines", lines);
+        if (tail != Long.MAX_VALUE) {
+            m.put("first", first);
+        }
         m.put("next", Math.max(offset, all.size()));
         m.put("ended", ended);
         answer(r, s, 200, m);
