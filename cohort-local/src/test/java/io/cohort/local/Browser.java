@@ -1,0 +1,81 @@
+package io.cohort.local;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.function.Function;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * A real headless Chromium for the dashboard's tests: Debian's {@code chromium} driven through its
+ * {@code chromedriver}, both named explicitly, so that Selenium never looks for (or downloads) a
+ * browser or a driver. Where they are missing the test is skipped, except under {@code CI=true},
+ * where it fails: CI installs them with scripts/prerequisites.
+ */
+final class Browser implements AutoCloseable {
+    static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    /** Where screenshots go: test artifacts. */
+    static final Path SCREENSHOTS = Path.of("target", "dashboard-screenshots");
+    final WebDriver driver;
+
+    private Browser(WebDriver driver) {
+        this.driver = driver;
+    }
+
+    static Browser start() {
+        if (!Files.isExecutable(CHROMIUM) || !Files.isExecutable(CHROMEDRIVER)) {
+            String why = "the dashboard's browser tests need " + CHROMIUM + " and " + CHROMEDRIVER
+                    + ": install them with scripts/prerequisites as root (apt-get install chromium chromium-driver)";
+            if ("true".equals(System.getenv("CI"))) {
+                Assertions.fail(why);
+            }
+            Assumptions.abort(why);
+        }
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1400,1000", "--no-first-run", "--disable-extensions", "--disable-background-networking");
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
+        return new Browser(new ChromeDriver(service, options));
+    }
+
+    WebDriver open(String url) {
+        driver.get(url);
+        return driver;
+    }
+
+    /** Waits (polling the page) until {@code condition} holds. */
+    <T> T until(Function<WebDriver, T> condition) {
+        return new WebDriverWait(driver, Duration.ofSeconds(30), Duration.ofMillis(100)).until(condition::apply);
+    }
+
+    Object script(String js, Object... args) {
+        return ((org.openqa.selenium.JavascriptExecutor) driver).executeScript(js, args);
+    }
+
+    /** Saves what the page shows as target/dashboard-screenshots/NAME.png. */
+    Path screenshot(String name) throws IOException {
+        File shot = ((org.openqa.selenium.TakesScreenshot) driver).getScreenshotAs(OutputType.FILE);
+        Files.createDirectories(SCREENSHOTS);
+        Path to = SCREENSHOTS.resolve(name + ".png");
+        Files.copy(shot.toPath(), to, StandardCopyOption.REPLACE_EXISTING);
+        return to;
+    }
+
+    @Override
+    public void close() {
+        driver.quit();
+    }
+}

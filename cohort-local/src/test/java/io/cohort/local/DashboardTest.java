@@ -1,0 +1,217 @@
+package io.cohort.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.cohort.Kernel;
+import io.cohort.LaunchRequest;
+import io.cohort.Program;
+import io.cohort.Session;
+import io.cohort.Status;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+
+/**
+ * The dashboard in a real headless Chromium (docs/dashboard.md), on a real session with real
+ * workers: a user opens the URL the session printed and watches workers, output, queues, results,
+ * resources and a worker's app. Screenshots of each page go to target/dashboard-screenshots.
+ */
+@ExtendWith(LocalSessions.class)
+class DashboardTest {
+    Fixtures.Console console;
+    Session session;
+    Browser browser;
+
+    @BeforeEach
+    void openThePrintedUrl() {
+        browser = Browser.start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> console.text().contains("dashboard: "));
+        Matcher printed = Pattern.compile("dashboard: (\\S+)").matcher(console.text());
+        assertThat(printed.find()).isTrue();
+        browser.open(printed.group(1));
+        // Signed in: the token is gone from the address, and the page follows the session's events.
+        browser.until(ExpectedConditions.attributeToBe(By.tagName("body"), "data-live", "true"));
+        assertThat(browser.driver.getCurrentUrl()).doesNotContain("token").endsWith("/ui/");
+    }
+
+    @AfterEach
+    void closeTheBrowser() {
+        if (browser != null) {
+            browser.close();
+        }
+    }
+
+    @Test
+    void workersAppearRunAndFinishAndTheirOutputFollowsLiveAsText(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path finish = dir.resolve("finish");
+        session.launch(new LaunchRequest(1, 0.2, 0.1, 0, Program.shell(
+                "i=0; while [ ! -e " + finish + " ]; do i=$((i+1)); echo tick $i; sleep 0.1; done; echo 'a warning' >&2"), Map.of()));
+        session.launch(new LaunchRequest(1, 0.2, 0.1, 0, Program.shell(
+                "echo '<script>window.pwned = 1</script>'; echo '<img src=x onerror=\"window.pwned = 2\">'; echo '<b>not bold</b>'"), Map.of()));
+        WebDriver page = browser.driver;
+
+        browser.until(d -> status(d, "w1").equals("running"));
+        browser.until(d -> status(d, "w2").equals("succeeded"));
+        browser.screenshot("workers");
+        page.findElement(By.cssSelector("#worker-w1 button[aria-label='Output of w1']")).click();
+        browser.until(d -> d.findElement(By.id("output-lines")).getText().contains("tick 5"));
+        int shown = lines(page).size();
+        browser.until(d -> lines(d).size() > shown); // lines keep coming while it runs
+        Files.createFile(finish);
+        browser.until(d -> status(d, "w1").equals("succeeded"));
+        browser.until(d -> d.findElement(By.id("output-lines")).getText().contains("[err] a warning"));
+        assertThat(page.findElements(By.cssSelector("#output-lines .err"))).isNotEmpty();
+        browser.screenshot("output");
+
+        // Search within the log.
+        page.findElement(By.id("output-search")).sendKeys("tick 3");
+        browser.until(d -> lines(d).stream().allMatch(l -> l.startsWith("tick 3")) && !lines(d).isEmpty());
+        page.findElement(By.id("output-search")).clear();
+
+        // A worker printing markup shows it as text: nothing of it runs or renders.
+        new org.openqa.selenium.support.ui.Select(page.findElement(By.id("output-worker"))).selectByValue("w2");
+        browser.until(d -> d.findElement(By.id("output-lines")).getText().contains("<b>not bold</b>"));
+        assertThat(lines(page)).containsExactly("<script>window.pwned = 1</script>", "<img src=x onerror=\"window.pwned = 2\">",
+                "<b>not bold</b>");
+        assertThat(page.findElements(By.cssSelector("#output-lines b, #output-lines img, #output-lines script"))).isEmpty();
+        assertThat(browser.script("return window.pwned === undefined")).isEqualTo(true);
+        assertThat(page.findElement(By.id("output-download")).getAttribute("href")).endsWith("/ui/logs/w2");
+
+        // All workers interleaved, each line with its worker's prefix.
+        new org.openqa.selenium.support.ui.Select(page.findElement(By.id("output-worker"))).selectByValue("*");
+        browser.until(d -> d.findElement(By.id("output-lines")).getText().contains("[w1 err] a warning"));
+    }
+
+    @Test
+    void aRunningWorkerStoppedFromThePageShowsStoppedAndItsResourcesWereDrawn() throws Exception {
+        session.launch(new LaunchRequest(1, 0.5, 0.25, 0, Program.shell("exec sleep 600"), Map.of()));
+        WebDriver page = browser.driver;
+        browser.until(d -> status(d, "w1").equals("running"));
+
+        page.findElement(By.id("tab-resources")).click();
+        browser.until(d -> !d.findElements(By.cssSelector("#worker-charts figure[data-worker='w1']")).isEmpty());
+        assertThat(page.findElements(By.cssSelector("#machine-charts svg"))).hasSize(2);
+        assertThat(page.findElements(By.cssSelector("#worker-charts figure[data-worker='w1'] .limit"))).isNotEmpty();
+        browser.screenshot("resources");
+
+        page.findElement(By.id("tab-workers")).click();
+        page.findElement(By.cssSelector("button[data-stop='w1']")).click();
+
+        browser.until(d -> status(d, "w1").equals("stopped"));
+        assertThat(session.get("w1").status()).isEqualTo(Status.STOPPED);
+        assertThat(page.findElement(By.cssSelector("button[data-stop='w1']")).isEnabled()).isFalse();
+    }
+
+    @Test
+    void aQueueDrainsWhileTheResultsTableAndItsChartFill() throws Exception {
+        session.queue("params").putAll(IntStream.rangeClosed(1, 12).mapToObj(x -> Map.of("x", x)).toList());
+        session.queue("params").close();
+        WebDriver page = browser.driver;
+        page.findElement(By.id("tab-results")).click();
+
+        session.launch(new LaunchRequest(1, 0.5, 0.25, 0, Program.code(Kernel.PYTHON3, """
+                import cohort_client as cohort
+                for item in cohort.queue("params"):
+                    x = item.value["x"]
+                    cohort.results.put("x=%02d" % x, {"x": x, "score": x * x})
+                """), Map.of()));
+
+        browser.until(d -> d.findElements(By.cssSelector("#result-table tbody tr")).size() == 12);
+        browser.until(d -> d.findElements(By.cssSelector("#chart circle.point")).size() == 12);
+        // Sorted by score, highest first (the leaderboard), then filtered.
+        page.findElement(By.cssSelector("#result-table th button[data-column='score']")).click();
+        assertThat(page.findElement(By.cssSelector("#result-table tbody tr td")).getText()).isEqualTo("x=12");
+        browser.screenshot("results");
+        page.findElement(By.id("result-filter")).sendKeys("x=0");
+        browser.until(d -> d.findElements(By.cssSelector("#result-table tbody tr")).size() == 9);
+
+        page.findElement(By.id("tab-queues")).click();
+        WebElement row = browser.until(d -> d.findElement(By.id("queue-params")));
+        browser.until(d -> d.findElement(By.id("queue-params")).getText().contains("drained"));
+        assertThat(page.findElement(By.id("queue-params")).getAttribute("data-done")).isEqualTo("12");
+        assertThat(row).isNotNull();
+        browser.screenshot("queues");
+    }
+
+    @Test
+    void aWorkersAppOpensThroughTheSessionWithItsServerSentEventsOnItsOwnAddressOrOnTheLoopback() throws Exception {
+        session.launch(new LaunchRequest(1, 0.5, 0.25, 0, Program.code(Kernel.PYTHON3, app("CDSW_IP_ADDRESS")), Map.of()));
+        session.launch(new LaunchRequest(1, 0.5, 0.25, 0, Program.code(Kernel.PYTHON3, app("LOOPBACK")), Map.of()));
+        WebDriver page = browser.driver;
+        browser.until(d -> status(d, "w1").equals("running") && status(d, "w2").equals("running"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> session.output("w1").size() + session.output("w2").size() >= 2);
+
+        // The workers table links each running worker's app.
+        Map<String, String> links = new java.util.TreeMap<>();
+        for (String id : List.of("w1", "w2")) {
+            links.put(id, page.findElement(By.cssSelector("#worker-" + id + " a[href='/apps/" + id + "/']")).getAttribute("href"));
+        }
+        for (String id : links.keySet()) {
+            browser.open(links.get(id));
+            browser.until(d -> d.findElement(By.id("got")).getText().equals("got event 3 from " + id));
+            if (id.equals("w1")) {
+                browser.screenshot("app");
+            }
+        }
+    }
+
+    /** A worker's web app: a page that opens a stream of events from its own path. */
+    private static String app(String bind) {
+        return """
+                import os, time, http.server
+                ip = "127.0.0.1" if "%s" == "LOOPBACK" else os.environ["CDSW_IP_ADDRESS"]
+                me = os.environ["CDSW_ENGINE_ID"]
+                PAGE = ('<!doctype html><title>app of %%s</title><h1>app of %%s</h1><p id="got">waiting</p><script>'
+                        'const s = new EventSource("events"); let n = 0;'
+                        's.onmessage = (e) => { n++; document.getElementById("got").textContent = "got " + e.data;'
+                        ' if (n === 3) s.close(); };</script>' %% (me, me)).encode()
+                class App(http.server.BaseHTTPRequestHandler):
+                    def do_GET(self):
+                        if self.path.startswith("/events"):
+                            self.send_response(200)
+                            self.send_header("Content-Type", "text/event-stream")
+                            self.end_headers()
+                            for i in range(1, 4):
+                                self.wfile.write(("data: event %%d from %%s\\n\\n" %% (i, me)).encode())
+                                self.wfile.flush()
+                                time.sleep(0.1)
+                            return
+                        self.send_response(200)
+                        self.send_header("Content-Type", "text/html")
+                        self.send_header("Content-Length", str(len(PAGE)))
+                        self.end_headers()
+                        self.wfile.write(PAGE)
+                server = http.server.ThreadingHTTPServer((ip, int(os.environ["CDSW_APP_PORT"])), App)
+                print("serving on", ip, flush=True)
+                server.serve_forever()
+                """.formatted(bind);
+    }
+
+    /** A worker's status in the workers table, read in one step (rows are replaced as workers change). */
+    private static String status(WebDriver d, String id) {
+        Object s = ((org.openqa.selenium.JavascriptExecutor) d).executeScript(
+                "const r = document.getElementById('worker-' + arguments[0]); return r ? r.dataset.status : '';", id);
+        return s == null ? "" : s.toString();
+    }
+
+    /** The output view's lines, as text, read in one step. */
+    @SuppressWarnings("unchecked")
+    private static List<String> lines(WebDriver d) {
+        return (List<String>) ((org.openqa.selenium.JavascriptExecutor) d).executeScript(
+                "return [...document.querySelectorAll('#output-lines > div')].map(e => e.textContent);");
+    }
+}
