@@ -169,6 +169,29 @@ class DashboardTest {
         }
     }
 
+    @Test
+    void aFloodOfOutputFreezesNeitherThePageNorTheSessionAndThePageSaysWhatItSkipped() throws Exception {
+        int workers = 8;
+        int lines = 40_000;
+        WebDriver page = browser.driver;
+        page.findElement(By.id("tab-output")).click();
+
+        session.launch(new LaunchRequest(workers, 0.1, 0.1, 0, Program.shell(
+                "seq -f \"$CDSW_ENGINE_ID line %g\" 1 " + lines), Map.of()));
+        session.await(List.of(), true, Duration.ofSeconds(120));
+
+        // The session answers, and the page too; each view holds a bounded tail and counts the rest.
+        assertThat(session.list()).hasSize(workers).allMatch(w -> w.status() == Status.SUCCEEDED);
+        browser.until(d -> status(d, "w" + workers).equals("succeeded"));
+        browser.until(d -> d.findElement(By.id("output-notice")).getText().contains("lines skipped"));
+        assertThat(lines(page).size()).isLessThanOrEqualTo(5000);
+        new org.openqa.selenium.support.ui.Select(page.findElement(By.id("output-worker"))).selectByValue("w3");
+        browser.until(d -> lines(d).contains("w3 line " + lines));
+        assertThat(lines(page).size()).isLessThanOrEqualTo(5000);
+        assertThat(page.findElement(By.id("output-notice")).getText()).contains((lines - 5000) + " lines skipped");
+        browser.screenshot("output-flood");
+    }
+
     /** A worker's web app: a page that opens a stream of events from its own path. */
     private static String app(String bind) {
         return """

@@ -119,7 +119,12 @@ function addLine(key, line) {
   if (key !== '*' && v.next !== null && line.line > v.next) v.skipped += line.line - v.next; // a gap in the numbering
   if (key !== '*') v.next = Math.max(v.next || 0, line.line + 1);
   v.lines.push(line);
-  if (v.lines.length > 2 * MAX_LINES) { const cut = v.lines.length - MAX_LINES; v.lines.splice(0, cut); v.skipped += cut; v.rendered = -1; }
+  if (v.lines.length > 2 * MAX_LINES) { // trimmed in bulk, so that a flood costs no more than a trickle per line
+    const cut = v.lines.length - MAX_LINES;
+    v.lines.splice(0, cut);
+    v.skipped += cut;
+    v.rendered = v.rendered < cut ? -1 : v.rendered - cut;
+  }
   v.dirty = true;
 }
 function currentKey() { return $('output-worker').value; }
@@ -138,9 +143,12 @@ async function loadTail(id) {
   const { body } = await getJson('/v1/workers/' + enc(id) + '/output?tail=' + MAX_LINES);
   const fetched = body.lines.map((l, i) => ({ worker: id, stream: l.stream, text: l.text, line: body.first + i }));
   const later = v.lines.filter((l) => l.line >= body.next);
-  v.skipped += body.first;
+  // The fetched tail replaces what the view held before it: skipped is what lies before the tail, and any gap after it.
+  let skipped = body.first, expect = body.next;
+  for (const l of later) { if (l.line > expect) skipped += l.line - expect; expect = l.line + 1; }
+  v.skipped = skipped;
   v.lines = fetched.concat(later);
-  v.next = Math.max(body.next, v.next || 0);
+  v.next = expect;
   v.rendered = -1;
   v.dirty = true;
 }
@@ -159,17 +167,16 @@ function renderOutput() {
   const v = viewOf(key);
   const box = $('output-lines');
   const search = $('output-search').value.toLowerCase();
-  const atBottom = box.scrollTop + box.clientHeight >= box.scrollHeight - 4;
   let shown = v.lines.length > MAX_LINES ? v.lines.slice(v.lines.length - MAX_LINES) : v.lines;
   const trimmed = v.lines.length - shown.length;
   if (search) {
     shown = shown.filter((l) => l.text.toLowerCase().includes(search));
     box.replaceChildren(...shown.map((l) => lineNode(l, key === '*')));
     v.rendered = -1;
-  } else if (v.rendered < 0 || box.dataset.key !== key || trimmed > 0) {
+  } else if (v.rendered < 0 || box.dataset.key !== key || v.lines.length - v.rendered > MAX_LINES) {
     box.replaceChildren(...shown.map((l) => lineNode(l, key === '*')));
     v.rendered = v.lines.length;
-  } else {
+  } else { // only what came since the last frame, and as many of the oldest go
     const frag = document.createDocumentFragment();
     for (let i = v.rendered; i < v.lines.length; i++) frag.append(lineNode(v.lines[i], key === '*'));
     box.append(frag);
@@ -184,7 +191,7 @@ function renderOutput() {
   const dl = $('output-download');
   dl.hidden = key === '*';
   if (key !== '*') { dl.href = '/ui/logs/' + enc(key); dl.setAttribute('download', key + '.log'); }
-  if ($('output-follow').checked && (atBottom || true)) box.scrollTop = box.scrollHeight;
+  if ($('output-follow').checked) box.scrollTop = box.scrollHeight;
   v.dirty = false;
 }
 $('output-worker').addEventListener('change', async () => { await loadTail(currentKey()); viewOf(currentKey()).rendered = -1; renderOutput(); });
