@@ -154,6 +154,23 @@ class DashboardSecurityTest {
         assertThat(log.body()).isEqualTo("<script>alert(1)</script>\n[err] <b>x</b>\n");
     }
 
+    @Test
+    void anotherSitesPageCannotOpenAWebSocketToAWorkersAppWithTheBrowsersCookie() throws Exception {
+        String cookie = signIn();
+        URI u = URI.create(base);
+        for (String origin : List.of("http://evil.example", "http://127.0.0.1:1")) {
+            try (java.net.Socket socket = new java.net.Socket(u.getHost(), u.getPort())) {
+                socket.getOutputStream().write(("GET /apps/w1/ws HTTP/1.1\r\nHost: " + u.getHost() + ":" + u.getPort()
+                        + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: " + origin + "\r\nCookie: " + cookie
+                        + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                String status = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
+                        java.nio.charset.StandardCharsets.US_ASCII)).readLine();
+                assertThat(status).as(origin).startsWith("HTTP/1.1 403");
+            }
+        }
+    }
+
     private String dashboardUrl() {
         await().atMost(Duration.ofSeconds(10)).until(() -> console.text().contains("dashboard: "));
         Matcher m = Pattern.compile("dashboard: (\\S+)").matcher(console.text());

@@ -148,7 +148,7 @@ class DashboardTest {
     }
 
     @Test
-    void aWorkersAppOpensThroughTheSessionWithItsServerSentEventsOnItsOwnAddressOrOnTheLoopback() throws Exception {
+    void aWorkersAppOpensThroughTheSessionWithItsEventsAndWebSocketOnItsOwnAddressOrOnTheLoopback() throws Exception {
         session.launch(new LaunchRequest(1, 0.5, 0.25, 0, Program.code(Kernel.PYTHON3, app("CDSW_IP_ADDRESS")), Map.of()));
         session.launch(new LaunchRequest(1, 0.5, 0.25, 0, Program.code(Kernel.PYTHON3, app("LOOPBACK")), Map.of()));
         WebDriver page = browser.driver;
@@ -163,6 +163,7 @@ class DashboardTest {
         for (String id : links.keySet()) {
             browser.open(links.get(id));
             browser.until(d -> d.findElement(By.id("got")).getText().equals("got event 3 from " + id));
+            browser.until(d -> d.findElement(By.id("ws")).getText().equals("echo: ping from the page, from " + id));
             if (id.equals("w1")) {
                 browser.screenshot("app");
             }
@@ -192,26 +193,53 @@ class DashboardTest {
         browser.screenshot("output-flood");
     }
 
-    /** A worker's web app: a page that opens a stream of events from its own path. */
+    /**
+     * A worker's web app: a page that opens a stream of events and a WebSocket on its own paths (the
+     * WebSocket end written out by hand, as Python's standard library has none).
+     */
     private static String app(String bind) {
         return """
-                import os, time, http.server
+                import base64, hashlib, os, time, http.server
                 ip = "127.0.0.1" if "%s" == "LOOPBACK" else os.environ["CDSW_IP_ADDRESS"]
                 me = os.environ["CDSW_ENGINE_ID"]
-                PAGE = ('<!doctype html><title>app of %%s</title><h1>app of %%s</h1><p id="got">waiting</p><script>'
-                        'const s = new EventSource("events"); let n = 0;'
+                PAGE = ('<!doctype html><title>app of %%s</title><h1>app of %%s</h1><p id="got">waiting</p><p id="ws">no socket</p>'
+                        '<script>const s = new EventSource("events"); let n = 0;'
                         's.onmessage = (e) => { n++; document.getElementById("got").textContent = "got " + e.data;'
-                        ' if (n === 3) s.close(); };</script>' %% (me, me)).encode()
+                        ' if (n === 3) s.close(); };'
+                        'const ws = new WebSocket("ws://" + location.host + location.pathname + "ws");'
+                        'ws.onopen = () => ws.send("ping from the page");'
+                        'ws.onmessage = (e) => { document.getElementById("ws").textContent = e.data; };'
+                        '</script>' %% (me, me)).encode()
                 class App(http.server.BaseHTTPRequestHandler):
+                    protocol_version = "HTTP/1.1"
                     def do_GET(self):
                         if self.path.startswith("/events"):
                             self.send_response(200)
                             self.send_header("Content-Type", "text/event-stream")
+                            self.send_header("Connection", "close")
                             self.end_headers()
+                            self.close_connection = True
                             for i in range(1, 4):
                                 self.wfile.write(("data: event %%d from %%s\\n\\n" %% (i, me)).encode())
                                 self.wfile.flush()
                                 time.sleep(0.1)
+                            return
+                        if self.path.startswith("/ws"):
+                            key = self.headers["Sec-WebSocket-Key"] + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+                            self.send_response(101)
+                            self.send_header("Upgrade", "websocket")
+                            self.send_header("Connection", "Upgrade")
+                            self.send_header("Sec-WebSocket-Accept", base64.b64encode(hashlib.sha1(key.encode()).digest()).decode())
+                            self.end_headers()
+                            self.wfile.flush()
+                            head = self.rfile.read(2)
+                            mask = self.rfile.read(4)
+                            data = bytes(b ^ mask[i %% 4] for i, b in enumerate(self.rfile.read(head[1] & 127)))
+                            reply = ("echo: %%s, from %%s" %% (data.decode(), me)).encode()
+                            self.wfile.write(bytes([0x81, len(reply)]) + reply)
+                            self.wfile.flush()
+                            self.rfile.read(1)  # until the page goes
+                            self.close_connection = True
                             return
                         self.send_response(200)
                         self.send_header("Content-Type", "text/html")

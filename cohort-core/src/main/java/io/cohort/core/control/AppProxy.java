@@ -38,9 +38,13 @@ final class AppProxy {
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(5)).build();
 
-    AppProxy(SessionRoutes session, Supplier<BrowserCredential> credential) {
+    private final Supplier<org.eclipse.jetty.websocket.server.ServerWebSocketContainer> sockets;
+
+    AppProxy(SessionRoutes session, Supplier<BrowserCredential> credential,
+             Supplier<org.eclipse.jetty.websocket.server.ServerWebSocketContainer> sockets) {
         this.session = session;
         this.credential = credential;
+        this.sockets = sockets;
     }
 
     void route(Request r, List<String> p) throws IOException, InterruptedException {
@@ -58,14 +62,14 @@ final class AppProxy {
             throw new HttpError(502, "worker " + w.id() + " is " + w.status().label() + ", not running: its app"
                     + " answers only while it runs (launch it again to serve)");
         }
-        if ("websocket".equalsIgnoreCase(r.header("Upgrade"))) {
-            throw new HttpError(501, "WebSockets to worker apps are not passed through yet; use server-sent events"
-                    + " (text/event-stream), which are");
-        }
         String raw = r.rawPath();
         String prefix = "/apps/" + p.get(1);
         String rest = raw.length() > prefix.length() && raw.startsWith(prefix) ? raw.substring(prefix.length()) : "/";
         String query = r.rawQuery() == null ? "" : "?" + r.rawQuery();
+        if ("websocket".equalsIgnoreCase(r.header("Upgrade"))) {
+            socket(r, w, rest + query);
+            return;
+        }
         HttpResponse<InputStream> answer;
         try {
             answer = send(r, w.ipAddress(), rest + query, prefix);
@@ -80,6 +84,75 @@ final class AppProxy {
             }
         }
         pass(r, answer, prefix);
+    }
+
+    /**
+     * A WebSocket: the app's end is opened first (on its address, else on 127.0.0.1), then the
+     * browser's is accepted, with the subprotocol the app chose. A page of another site cannot open
+     * one: its Origin must be this session's.
+     */
+    private void socket(Request r, Worker w, String pathAndQuery) throws IOException, InterruptedException {
+        String origin = r.header("Origin");
+        if (origin != null && !origin.equals("http://" + r.header("Host"))) {
+            throw new HttpError(403, "a WebSocket to a worker's app must come from the session's own pages (Origin "
+                    + origin + " is another site's)");
+        }
+        AppSocket bridge = new AppSocket();
+        java.net.http.WebSocket app;
+        try {
+            app = connect(r, w.ipAddress(), pathAndQuery, bridge);
+        } catch (ConnectException e) {
+            if (w.ipAddress().equals("127.0.0.1")) {
+                throw refused(w);
+            }
+            try {
+                app = connect(r, "127.0.0.1", pathAndQuery, bridge);
+            } catch (ConnectException again) {
+                throw refused(w);
+            }
+        }
+        bridge.connected(app);
+        String protocol = app.getSubprotocol();
+        java.net.http.WebSocket opened = app;
+        boolean upgraded = r.takeOver((request, response, callback) -> sockets.get().upgrade((up, answer, done) -> {
+            if (protocol != null && !protocol.isEmpty()) {
+                answer.setAcceptedSubProtocol(protocol);
+            }
+            return bridge;
+        }, request, response, callback));
+        if (!upgraded) {
+            opened.abort();
+            throw new HttpError(400, "not a valid WebSocket upgrade request (send Connection: Upgrade, Upgrade: websocket,"
+                    + " Sec-WebSocket-Key and Sec-WebSocket-Version: 13)");
+        }
+    }
+
+    private java.net.http.WebSocket connect(Request r, String address, String pathAndQuery, AppSocket bridge)
+            throws IOException, InterruptedException {
+        java.net.http.WebSocket.Builder b = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
+        String cookie = r.header("Cookie");
+        if (cookie != null && !credential.get().withoutCredential(cookie).isEmpty()) {
+            b.header("Cookie", credential.get().withoutCredential(cookie));
+        }
+        String protocols = r.header("Sec-WebSocket-Protocol");
+        if (protocols != null && !protocols.isBlank()) {
+            String[] all = protocols.split("\\s*,\\s*");
+            b.subprotocols(all[0].strip(), java.util.Arrays.copyOfRange(all, 1, all.length));
+        }
+        try {
+            return b.buildAsync(URI.create("ws://" + address + ":" + WorkerEnvironment.APP_PORT + pathAndQuery),
+                    bridge.appListener()).get(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof ConnectException c) {
+                throw c;
+            }
+            if (e.getCause() instanceof java.net.http.WebSocketHandshakeException h) {
+                throw new HttpError(502, "the worker's app refused the WebSocket (HTTP " + h.getResponse().statusCode() + ")");
+            }
+            throw new IOException("cannot open the worker's app WebSocket: " + e.getCause(), e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new HttpError(504, "the worker's app did not accept the WebSocket within 10 s");
+        }
     }
 
     private static HttpError refused(Worker w) {

@@ -58,6 +58,8 @@ public final class ControlPlane implements AutoCloseable {
     private final SessionRoutes session = new SessionRoutes();
     private final ResourceRoutes resources = new ResourceRoutes();
     private volatile BrowserCredential credential;
+    /** Upgrades to WebSockets, for worker apps' sockets passed through ({@link AppProxy}). */
+    private volatile org.eclipse.jetty.websocket.server.ServerWebSocketContainer sockets;
     /** Paths outside /v1, by their first segment: the dashboard's pages and the workers' apps. */
     private final Map<String, Route> pages;
     /** Each resource's routes, by the path's second segment: adding an endpoint touches one route class, this table and the docs. */
@@ -84,7 +86,7 @@ public final class ControlPlane implements AutoCloseable {
                 "session", session::session,
                 "resources", resources::route);
         DashboardRoutes dashboard = new DashboardRoutes(session, () -> credential);
-        AppProxy apps = new AppProxy(session, () -> credential);
+        AppProxy apps = new AppProxy(session, () -> credential, () -> sockets);
         this.pages = Map.of("", dashboard::home, "ui", dashboard::route, "apps", apps::route);
         byte[] random = new byte[32];
         new SecureRandom().nextBytes(random);
@@ -103,6 +105,7 @@ public final class ControlPlane implements AutoCloseable {
         connector.getConnectionFactory(HttpConnectionFactory.class).getHttpConfiguration().setSendServerVersion(false);
         jetty.addConnector(connector);
         jetty.setHandler(new Api());
+        this.sockets = org.eclipse.jetty.websocket.server.ServerWebSocketContainer.ensure(jetty);
         // What Jetty refuses before a handler runs (a malformed URI or %-escape, a bad header) gets the JSON error too.
         jetty.setErrorHandler(new JsonErrors());
         try {

@@ -245,6 +245,18 @@ final class Request {
         return stream;
     }
 
+    /** What takes an exchange over from the control plane (a WebSocket upgrade); true when it did. */
+    @FunctionalInterface
+    interface TakeOver {
+        boolean apply(org.eclipse.jetty.server.Request request, Response response, Callback callback) throws IOException;
+    }
+
+    /** Hands the exchange to {@code takeOver}; when it took it, the answer is its own. */
+    boolean takeOver(TakeOver takeOver) throws IOException {
+        answering = takeOver.apply(request, response, callback);
+        return answering;
+    }
+
     /** Whether an answer is written, streaming or promised. */
     boolean answering() {
         return answering;
