@@ -58,6 +58,8 @@ final class DefaultSession implements Session {
     private final Map<String, String> stopReasons = new ConcurrentHashMap<>();
     /** The launch each worker came from, for its description in the session API. */
     private final Map<String, LaunchRequest> requests = new ConcurrentHashMap<>();
+    /** The launch (1, 2, ...) each worker of this run came from, for the dashboard's "stop the launch". */
+    private final Map<String, Integer> launchOf = new ConcurrentHashMap<>();
     private final SessionEvents sessionEvents = new SessionEvents(this::describe);
     private final java.util.concurrent.CountDownLatch closedLatch = new java.util.concurrent.CountDownLatch(1);
     /** For a resumed session: how many workers of each launch were still alive when it ended. */
@@ -111,6 +113,7 @@ final class DefaultSession implements Session {
                 backend.masterAddress(), options.workingDirectory()));
         hub.every(Duration.ofSeconds(1), "the queue progress of the event stream", this::publishQueueProgress);
         hub.controlPlane.serveResources(backend::usage);
+        hub.controlPlane.serveLaunches(() -> new java.util.TreeMap<>(launchOf));
         if (console != null) {
             // Whoever holds the console holds the session: the token travels once, then the browser keeps a cookie.
             console.print("[session " + id + "] dashboard: " + hub.controlPlane.dashboardUrl());
@@ -178,6 +181,7 @@ final class DefaultSession implements Session {
             for (String workerId : newIds) {
                 ids.add(workerId);
                 requests.put(workerId, request);
+                launchOf.put(workerId, launch);
                 outputLog.create(workerId);
                 registry.add(Worker.scheduling(workerId, id, request.program().kernel(), request.program().describe(),
                         request.cpu(), request.memoryGb(), registry.clock().instant()));

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(LocalSessions.class)
 class DashboardSecurityTest {
     /** Every route a browser uses, with a worker that exists (w1). */
-    static final List<String> ROUTES = List.of("/", "/ui/", "/ui/index.html", "/ui/app.js", "/ui/style.css", "/ui/logs/w1",
+    static final List<String> ROUTES = List.of("/", "/ui/", "/ui/index.html", "/ui/app.js", "/ui/style.css", "/ui/logs/w1", "/ui/launches",
             "/apps/w1/", "/apps/w1/anything?x=1", "/v1/workers", "/v1/workers/w1", "/v1/workers/w1/output", "/v1/events",
             "/v1/resources", "/v1/resources/stream", "/v1/queues", "/v1/queues/params", "/v1/queues/params/dead",
             "/v1/results", "/v1/snapshots", "/v1/session");

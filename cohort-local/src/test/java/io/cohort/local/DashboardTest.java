@@ -97,7 +97,7 @@ class DashboardTest {
     }
 
     @Test
-    void aRunningWorkerStoppedFromThePageShowsStoppedAndItsResourcesWereDrawn() throws Exception {
+    void aRunningWorkerALaunchAndAllStoppedFromThePageShowStoppedAndResourcesWereDrawn() throws Exception {
         session.launch(new LaunchRequest(1, 0.5, 0.25, 0, Program.shell("exec sleep 600"), Map.of()));
         WebDriver page = browser.driver;
         browser.until(d -> status(d, "w1").equals("running"));
@@ -114,6 +114,16 @@ class DashboardTest {
         browser.until(d -> status(d, "w1").equals("stopped"));
         assertThat(session.get("w1").status()).isEqualTo(Status.STOPPED);
         assertThat(page.findElement(By.cssSelector("button[data-stop='w1']")).isEnabled()).isFalse();
+
+        // A launch of two, stopped together; the launch before it is left alone.
+        session.launch(new LaunchRequest(2, 0.1, 0.1, 0, Program.shell("exec sleep 600"), Map.of()));
+        session.launch(new LaunchRequest(1, 0.1, 0.1, 0, Program.shell("exec sleep 600"), Map.of()));
+        browser.until(d -> status(d, "w2").equals("running") && status(d, "w3").equals("running") && status(d, "w4").equals("running"));
+        browser.until(d -> d.findElement(By.cssSelector("#worker-w2 button[data-stop-launch='2']"))).click();
+        browser.until(d -> status(d, "w2").equals("stopped") && status(d, "w3").equals("stopped"));
+        assertThat(session.get("w4").status()).isEqualTo(Status.RUNNING);
+        page.findElement(By.id("stop-all")).click();
+        browser.until(d -> status(d, "w4").equals("stopped"));
     }
 
     @Test

@@ -58,6 +58,7 @@ public final class ControlPlane implements AutoCloseable {
     private final SessionRoutes session = new SessionRoutes();
     private final ResourceRoutes resources = new ResourceRoutes();
     private volatile BrowserCredential credential;
+    private volatile java.util.function.Supplier<Map<String, Integer>> launches = Map::of;
     /** Upgrades to WebSockets, for worker apps' sockets passed through ({@link AppProxy}). */
     private volatile org.eclipse.jetty.websocket.server.ServerWebSocketContainer sockets;
     /** Paths outside /v1, by their first segment: the dashboard's pages and the workers' apps. */
@@ -85,7 +86,7 @@ public final class ControlPlane implements AutoCloseable {
                 "events", session::events,
                 "session", session::session,
                 "resources", resources::route);
-        DashboardRoutes dashboard = new DashboardRoutes(session, () -> credential);
+        DashboardRoutes dashboard = new DashboardRoutes(session, () -> credential, () -> launches.get());
         AppProxy apps = new AppProxy(session, () -> credential, () -> sockets);
         this.pages = Map.of("", dashboard::home, "ui", dashboard::route, "apps", apps::route);
         byte[] random = new byte[32];
@@ -125,6 +126,11 @@ public final class ControlPlane implements AutoCloseable {
     /** The dashboard's address with the token, for the session to print once: opening it signs the browser in. */
     public String dashboardUrl() {
         return url + "/ui/?token=" + tokenText;
+    }
+
+    /** Serves {@code GET /ui/launches}: the launch (1, 2, ...) each worker came from, for "stop the launch". */
+    public void serveLaunches(java.util.function.Supplier<Map<String, Integer>> launches) {
+        this.launches = launches;
     }
 
     /** Serves {@code GET /v1/resources}: the machine's and each worker's CPU and memory (docs/dashboard.md). */

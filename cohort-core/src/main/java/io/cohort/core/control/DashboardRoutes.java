@@ -34,10 +34,12 @@ final class DashboardRoutes {
             + " frame-ancestors 'none'";
     private final SessionRoutes session;
     private final Supplier<BrowserCredential> credential;
+    private final Supplier<Map<String, Integer>> launches;
 
-    DashboardRoutes(SessionRoutes session, Supplier<BrowserCredential> credential) {
+    DashboardRoutes(SessionRoutes session, Supplier<BrowserCredential> credential, Supplier<Map<String, Integer>> launches) {
         this.session = session;
         this.credential = credential;
+        this.launches = launches;
     }
 
     /** Headers every answer but a worker app's carries. */
@@ -73,6 +75,9 @@ final class DashboardRoutes {
         r.expect("GET");
         if (p.size() == 1 || (p.size() == 2 && p.get(1).equals("index.html"))) {
             page(r);
+        } else if (p.size() == 2 && p.get(1).equals("launches")) {
+            r.setHeader("Cache-Control", "no-store");
+            r.answer(200, launches.get());
         } else if (p.size() == 3 && p.get(1).equals("logs")) {
             log(r, p.get(2));
         } else if (p.size() == 2 && p.get(1).matches("[a-z0-9-]{1,40}\\.(js|css|svg)")) {

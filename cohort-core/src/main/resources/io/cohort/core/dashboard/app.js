@@ -70,6 +70,11 @@ function workerRow(w) {
     'aria-label': 'Stop ' + w.id, text: 'Stop', onclick: () => stopWorkers([w.id])
   });
   const output = el('button', { text: 'Output', 'aria-label': 'Output of ' + w.id, onclick: () => openOutput(w.id) });
+  const launch = launches.get(w.id);
+  const stopLaunch = launch === undefined ? null : el('button', {
+    class: 'danger', 'data-stop-launch': launch, 'aria-label': 'Stop launch ' + launch, text: 'Stop launch ' + launch,
+    onclick: () => stopWorkers([...launches].filter(([, n]) => n === launch).map(([id]) => id))
+  });
   return el('tr', { id: 'worker-' + w.id, 'data-status': w.status },
     el('td', { text: w.id }),
     el('td', { text: w.runs || '' }),
@@ -81,11 +86,31 @@ function workerRow(w) {
     el('td', { class: 'num', text: fmt(w.memory, 2) }),
     el('td', { text: (w.gpus || []).join(',') }),
     el('td', { text: w.running_at ? new Date(w.running_at).toLocaleTimeString() : '' }),
-    el('td', { class: 'num', text: fmt(w.duration, 1) }),
+    el('td', { class: 'num', text: fmt(w.duration, 1), 'data-running-at': w.status === 'running' ? w.running_at : null }),
     el('td', { class: 'num', text: w.exit_code === null ? '' : String(w.exit_code) }),
     el('td', {}, app),
-    el('td', {}, stop, ' ', output));
+    el('td', {}, stop, ' ', output, stopLaunch ? ' ' : null, stopLaunch));
 }
+
+// The launch each worker came from, asked for when a worker the page does not know of appears.
+const launches = new Map();
+let launchesAsked = null;
+function refreshLaunchesSoon() {
+  if (launchesAsked) return;
+  launchesAsked = setTimeout(async () => {
+    launchesAsked = null;
+    const { body } = await getJson('/ui/launches');
+    for (const [id, n] of Object.entries(body)) launches.set(id, n);
+    for (const w of workers.values()) updateWorker(w);
+  }, 200);
+}
+
+// A running worker's seconds go on between its events: counted here from its start, not asked for.
+setInterval(() => {
+  for (const td of document.querySelectorAll('td[data-running-at]')) {
+    td.textContent = fmt((Date.now() - Date.parse(td.dataset.runningAt)) / 1000, 1);
+  }
+}, 1000);
 
 function updateWorker(w) {
   const known = workers.has(w.id);
@@ -93,6 +118,7 @@ function updateWorker(w) {
   const row = workerRow(w);
   const old = $('worker-' + w.id);
   if (old) old.replaceWith(row); else document.querySelector('#worker-table tbody').append(row);
+  if (!known && !launches.has(w.id)) refreshLaunchesSoon();
   if (!known) $('output-worker').append(el('option', { value: w.id, text: w.id + ' — ' + (w.runs || '') }));
   const running = [...workers.values()].filter((x) => x.status === 'running').length;
   $('worker-count').textContent = workers.size + ' workers, ' + running + ' running';
