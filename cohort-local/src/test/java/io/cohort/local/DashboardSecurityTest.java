@@ -31,7 +31,7 @@ class DashboardSecurityTest {
     /** Every route a browser uses, with a worker that exists (w1). */
     static final List<String> ROUTES = List.of("/", "/ui/", "/ui/index.html", "/ui/app.js", "/ui/style.css", "/ui/logs/w1", "/ui/launches",
             "/apps/w1/", "/apps/w1/anything?x=1", "/v1/workers", "/v1/workers/w1", "/v1/workers/w1/output", "/v1/events",
-            "/v1/resources", "/v1/resources/stream", "/v1/queues", "/v1/queues/params", "/v1/queues/params/dead",
+            "/v1/resources", "/v1/resources/stream", "/v1/queues", "/v1/queues/params", "/v1/queues/params/dead", "/v1/queues/params/items",
             "/v1/results", "/v1/snapshots", "/v1/session");
     Fixtures.Console console;
     Session session;

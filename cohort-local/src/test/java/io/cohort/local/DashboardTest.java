@@ -129,15 +129,19 @@ class DashboardTest {
     @Test
     void aQueueDrainsWhileTheResultsTableAndItsChartFill() throws Exception {
         session.queue("params").putAll(IntStream.rangeClosed(1, 12).mapToObj(x -> Map.of("x", x)).toList());
+        session.queue("params").put(Map.of("x", -1)); // fails every attempt: a dead letter
         session.queue("params").close();
         WebDriver page = browser.driver;
         page.findElement(By.id("tab-results")).click();
 
         session.launch(new LaunchRequest(1, 0.5, 0.25, 0, Program.code(Kernel.PYTHON3, """
                 import cohort_client as cohort
-                for item in cohort.queue("params"):
+                def score(item):
                     x = item.value["x"]
+                    if x < 0:
+                        raise ValueError("x must be positive, got %d" % x)
                     cohort.results.put("x=%02d" % x, {"x": x, "score": x * x})
+                cohort.for_each("params", score)
                 """), Map.of()));
 
         browser.until(d -> d.findElements(By.cssSelector("#result-table tbody tr")).size() == 12);
@@ -154,6 +158,13 @@ class DashboardTest {
         browser.until(d -> d.findElement(By.id("queue-params")).getText().contains("drained"));
         assertThat(page.findElement(By.id("queue-params")).getAttribute("data-done")).isEqualTo("12");
         assertThat(row).isNotNull();
+        // The queue's items, a page at a time (50 a page: one page here), each with its state.
+        page.findElement(By.cssSelector("button[data-items='params']")).click();
+        browser.until(d -> d.findElements(By.cssSelector("#queue-items tbody tr")).size() == 13);
+        assertThat(page.findElement(By.id("queue-items")).getText()).contains("done").contains("{\"x\":12}");
+        page.findElement(By.cssSelector("button[data-dead='params']")).click();
+        browser.until(d -> d.findElement(By.id("queue-detail")).getText().contains("x must be positive, got -1"));
+        assertThat(page.findElement(By.id("queue-params")).getText()).contains("drained");
         browser.screenshot("queues");
     }
 

@@ -52,7 +52,13 @@ final class QueueRoutes {
                 r.expect("GET");
                 r.answer(200, queues.deadLetters(name).stream().map(QueueRoutes::dead).toList());
             }
-            case "items" -> put(r, name);
+            case "items" -> {
+                if (r.method.equals("GET")) {
+                    page(r, name);
+                } else {
+                    put(r, name);
+                }
+            }
             case "take" -> take(r, name);
             case "ack" -> {
                 r.expect("POST");
@@ -74,6 +80,44 @@ final class QueueRoutes {
             }
             default -> throw new HttpError(404, "no such queue action '" + action + "' (items, take, ack, fail, close, dead)");
         }
+    }
+
+    /** {@code GET /v1/queues/NAME/items?after=ID&limit=N}: a page of the queue's items, by id, each with its state. */
+    private void page(Request r, String name) {
+        long after = queryNumber(r, "after", 0, Long.MAX_VALUE);
+        int limit = (int) queryNumber(r, "limit", 100, 1000);
+        List<QueueService.Listed> items = queues.page(name, after, limit);
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (QueueService.Listed i : items) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("id", i.id());
+            m.put("state", i.state());
+            m.put("attempts", i.attempts());
+            m.put("key", i.key());
+            m.put("value", new RawValue(i.json()));
+            out.add(m);
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("items", out);
+        // The "after" of the next page, or null when this one was the last.
+        m.put("next", items.size() < limit ? null : items.get(items.size() - 1).id());
+        r.answer(200, m);
+    }
+
+    private static long queryNumber(Request r, String name, long fallback, long max) {
+        String v = r.query(name);
+        if (v == null || v.isBlank()) {
+            return fallback;
+        }
+        try {
+            long n = Long.parseLong(v.strip());
+            if (n >= 0 && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new HttpError(400, name + " must be a whole number from 0 to " + max + ", got '" + v + "'");
     }
 
     private void put(Request r, String name) throws IOException {

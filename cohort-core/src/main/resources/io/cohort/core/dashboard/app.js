@@ -244,17 +244,29 @@ function updateQueue(q) {
     el('td', { class: 'num', text: String(q.done) }), el('td', { class: 'num', text: String(q.failed) }),
     el('td', { class: 'num', text: String(q.added) }), el('td', { class: 'num', text: fmt(q.rate_per_second, 1) }),
     el('td', { class: 'num', text: q.eta_seconds === null ? '' : String(q.eta_seconds) }), el('td', { text: state }),
-    el('td', {}, el('button', { text: 'Show', 'aria-label': 'Dead letters of ' + q.queue, onclick: () => showDead(q.queue) })));
+    el('td', {}, el('button', { text: 'Items', 'data-items': q.queue, 'aria-label': 'Items of ' + q.queue, onclick: () => showItems(q.queue, 0) }), ' ',
+      el('button', { text: 'Dead letters', 'data-dead': q.queue, 'aria-label': 'Dead letters of ' + q.queue, onclick: () => showDead(q.queue) })));
   const old = document.getElementById('queue-' + q.queue);
   if (old) old.replaceWith(row); else document.querySelector('#queue-table tbody').append(row);
 }
 async function showDead(name) {
   const { body } = await getJson('/v1/queues/' + enc(name) + '/dead');
-  const box = $('dead-letters');
+  const box = $('queue-detail');
   box.replaceChildren(el('h3', { text: 'Dead letters of ' + name + ' (' + body.length + ')' }),
     el('table', {}, el('thead', {}, el('tr', {}, ...['Item', 'Attempts', 'Error', 'Value'].map((h) => el('th', { scope: 'col', text: h })))),
       el('tbody', {}, ...body.map((d) => el('tr', {}, el('td', { text: String(d.id) }), el('td', { text: String(d.attempts) }),
         el('td', {}, el('pre', { class: 'value', text: d.error || '' })), el('td', {}, el('pre', { class: 'value', text: JSON.stringify(d.value) })))))));
+}
+const PAGE = 50;
+async function showItems(name, after) {
+  const { body } = await getJson('/v1/queues/' + enc(name) + '/items?limit=' + PAGE + '&after=' + after);
+  const more = body.next === null ? null
+    : el('button', { text: 'Next ' + PAGE, 'data-next': body.next, onclick: () => showItems(name, body.next) });
+  $('queue-detail').replaceChildren(el('h3', { text: 'Items of ' + name + (after ? ' after item ' + after : '') }),
+    el('table', { id: 'queue-items' }, el('thead', {}, el('tr', {}, ...['Item', 'State', 'Attempts', 'Key', 'Value'].map((h) => el('th', { scope: 'col', text: h })))),
+      el('tbody', {}, ...body.items.map((i) => el('tr', {}, el('td', { text: String(i.id) }), el('td', { text: i.state }),
+        el('td', { text: String(i.attempts) }), el('td', { text: i.key ?? '' }), el('td', {}, el('pre', { class: 'value', text: JSON.stringify(i.value) })))))),
+    after ? el('button', { text: 'First page', onclick: () => showItems(name, 0) }) : '', ' ', more || '');
 }
 async function loadQueues() {
   const { body } = await getJson('/v1/queues');
