@@ -56,9 +56,21 @@ final class Browser implements AutoCloseable {
         return driver;
     }
 
-    /** Waits (polling the page) until {@code condition} holds. */
+    /**
+     * Waits (polling the page) until {@code condition} holds. An element the page replaced meanwhile
+     * (rows are redrawn as events come) is looked up again at the next poll.
+     */
     <T> T until(Function<WebDriver, T> condition) {
-        return new WebDriverWait(driver, Duration.ofSeconds(30), Duration.ofMillis(100)).until(condition::apply);
+        return new WebDriverWait(driver, Duration.ofSeconds(30), Duration.ofMillis(100))
+                .ignoring(org.openqa.selenium.StaleElementReferenceException.class).until(condition::apply);
+    }
+
+    /** Clicks the element {@code css} finds, once the page has one (looked up again if the page redrew it). */
+    void click(String css) {
+        until(d -> {
+            d.findElement(org.openqa.selenium.By.cssSelector(css)).click();
+            return true;
+        });
     }
 
     Object script(String js, Object... args) {

@@ -22,7 +22,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebDriver;
-import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 
 /**
@@ -67,7 +66,7 @@ class DashboardTest {
         browser.until(d -> status(d, "w1").equals("running"));
         browser.until(d -> status(d, "w2").equals("succeeded"));
         browser.screenshot("workers");
-        page.findElement(By.cssSelector("#worker-w1 button[aria-label='Output of w1']")).click();
+        browser.click("#worker-w1 button[aria-label='Output of w1']");
         browser.until(d -> d.findElement(By.id("output-lines")).getText().contains("tick 5"));
         int shown = lines(page).size();
         browser.until(d -> lines(d).size() > shown); // lines keep coming while it runs
@@ -109,17 +108,17 @@ class DashboardTest {
         browser.screenshot("resources");
 
         page.findElement(By.id("tab-workers")).click();
-        page.findElement(By.cssSelector("button[data-stop='w1']")).click();
+        browser.click("button[data-stop='w1']");
 
         browser.until(d -> status(d, "w1").equals("stopped"));
         assertThat(session.get("w1").status()).isEqualTo(Status.STOPPED);
-        assertThat(page.findElement(By.cssSelector("button[data-stop='w1']")).isEnabled()).isFalse();
+        browser.until(d -> !d.findElement(By.cssSelector("button[data-stop='w1']")).isEnabled());
 
         // A launch of two, stopped together; the launch before it is left alone.
         session.launch(new LaunchRequest(2, 0.1, 0.1, 0, Program.shell("exec sleep 600"), Map.of()));
         session.launch(new LaunchRequest(1, 0.1, 0.1, 0, Program.shell("exec sleep 600"), Map.of()));
         browser.until(d -> status(d, "w2").equals("running") && status(d, "w3").equals("running") && status(d, "w4").equals("running"));
-        browser.until(d -> d.findElement(By.cssSelector("#worker-w2 button[data-stop-launch='2']"))).click();
+        browser.click("#worker-w2 button[data-stop-launch='2']");
         browser.until(d -> status(d, "w2").equals("stopped") && status(d, "w3").equals("stopped"));
         assertThat(session.get("w4").status()).isEqualTo(Status.RUNNING);
         page.findElement(By.id("stop-all")).click();
@@ -147,24 +146,21 @@ class DashboardTest {
         browser.until(d -> d.findElements(By.cssSelector("#result-table tbody tr")).size() == 12);
         browser.until(d -> d.findElements(By.cssSelector("#chart circle.point")).size() == 12);
         // Sorted by score, highest first (the leaderboard), then filtered.
-        page.findElement(By.cssSelector("#result-table th button[data-column='score']")).click();
-        assertThat(page.findElement(By.cssSelector("#result-table tbody tr td")).getText()).isEqualTo("x=12");
+        browser.click("#result-table th button[data-column='score']");
+        browser.until(d -> d.findElement(By.cssSelector("#result-table tbody tr td")).getText().equals("x=12"));
         browser.screenshot("results");
         page.findElement(By.id("result-filter")).sendKeys("x=0");
         browser.until(d -> d.findElements(By.cssSelector("#result-table tbody tr")).size() == 9);
 
         page.findElement(By.id("tab-queues")).click();
-        WebElement row = browser.until(d -> d.findElement(By.id("queue-params")));
         browser.until(d -> d.findElement(By.id("queue-params")).getText().contains("drained"));
-        assertThat(page.findElement(By.id("queue-params")).getAttribute("data-done")).isEqualTo("12");
-        assertThat(row).isNotNull();
+        browser.until(d -> d.findElement(By.id("queue-params")).getAttribute("data-done").equals("12"));
         // The queue's items, a page at a time (50 a page: one page here), each with its state.
-        page.findElement(By.cssSelector("button[data-items='params']")).click();
+        browser.click("button[data-items='params']");
         browser.until(d -> d.findElements(By.cssSelector("#queue-items tbody tr")).size() == 13);
         assertThat(page.findElement(By.id("queue-items")).getText()).contains("done").contains("{\"x\":12}");
-        page.findElement(By.cssSelector("button[data-dead='params']")).click();
+        browser.click("button[data-dead='params']");
         browser.until(d -> d.findElement(By.id("queue-detail")).getText().contains("x must be positive, got -1"));
-        assertThat(page.findElement(By.id("queue-params")).getText()).contains("drained");
         browser.screenshot("queues");
     }
 
@@ -179,7 +175,7 @@ class DashboardTest {
         // The workers table links each running worker's app.
         Map<String, String> links = new java.util.TreeMap<>();
         for (String id : List.of("w1", "w2")) {
-            links.put(id, page.findElement(By.cssSelector("#worker-" + id + " a[href='/apps/" + id + "/']")).getAttribute("href"));
+            links.put(id, browser.until(d -> d.findElement(By.cssSelector("#worker-" + id + " a[href='/apps/" + id + "/']")).getAttribute("href")));
         }
         for (String id : links.keySet()) {
             browser.open(links.get(id));

@@ -272,10 +272,15 @@ final class SessionRoutes {
         }
         Predicate<SessionEvents.Event> wanted = e -> only.isEmpty() || e.worker() == null || only.contains(e.worker());
         long from = cursor;
-        waiting(() -> stream(r, s, from, wanted));
+        String group = r.query("group");
+        if (group != null && !group.equals("lines")) {
+            throw new HttpError(400, "group takes one value, lines (output lines sent together as one event), got '" + group + "'");
+        }
+        waiting(() -> stream(r, s, from, wanted, group != null));
     }
 
-    private void stream(Request r, Served s, long from, Predicate<SessionEvents.Event> wanted) throws IOException, InterruptedException {
+    private void stream(Request r, Served s, long from, Predicate<SessionEvents.Event> wanted, boolean grouped)
+            throws IOException, InterruptedException {
         long cursor = from;
         r.setHeader("Cache-Control", "no-store");
         try (OutputStream out = r.stream(200, "text/event-stream; charset=utf-8", -1)) {
@@ -283,14 +288,25 @@ final class SessionRoutes {
             out.flush();
             while (!s.events().ended(cursor)) {
                 List<SessionEvents.Event> batch = s.events().after(cursor, wanted, KEEP_ALIVE_MS);
-                StringBuilder text = new StringBuilder();
+                // group=lines (the dashboard): a client more than BEHIND_LIMIT events behind is brought back to
+                // the newest lines; the output lines it is spared are counted in a "skipped" event, and every
+                // other event (workers, queues) still comes.
+                long newest = s.events().lastId();
+                long keepFrom = grouped && newest - cursor > BEHIND_LIMIT ? newest - BEHIND_KEEP : 0;
+                Grouped text = new Grouped();
                 for (SessionEvents.Event e : batch) {
                     cursor = Math.max(cursor, e.id());
-                    if (!e.type().equals("skip")) {
-                        text.append("id: ").append(e.id()).append("\nevent: ").append(e.type()).append("\ndata: ")
-                                .append(e.data()).append("\n\n");
+                    if (grouped && e.type().equals("output")) {
+                        if (e.id() <= keepFrom) {
+                            text.skip(e.id());
+                        } else {
+                            text.line(e.id(), e.data());
+                        }
+                    } else if (!e.type().equals("skip")) {
+                        text.event(e.id(), e.type(), e.data());
                     }
                 }
+                text.flush();
                 if (batch.isEmpty()) {
                     text.append(": keep-alive\n\n");
                 }
@@ -299,6 +315,72 @@ final class SessionRoutes {
                     out.flush();
                 }
             }
+        }
+    }
+
+    /** How far behind the newest event a dashboard's stream may fall before its older lines are skipped. */
+    static final long BEHIND_LIMIT = 10_000;
+    /** How many of the newest events a dashboard brought back is sent. */
+    static final long BEHIND_KEEP = 2_000;
+
+    /**
+     * The text of one write of an event stream: events as they are, and with group=lines, runs of
+     * output lines as one "lines" event and runs of skipped lines as one "skipped" event, in order.
+     */
+    private static final class Grouped {
+        private final StringBuilder text = new StringBuilder();
+        private final StringBuilder lines = new StringBuilder();
+        private long lastLine;
+        private long skipped;
+        private long lastSkipped;
+
+        void line(long id, String data) {
+            flushSkipped();
+            lines.append(lines.isEmpty() ? "{\"lines\":[" : ",").append(data);
+            lastLine = id;
+        }
+
+        void skip(long id) {
+            flushLines();
+            skipped++;
+            lastSkipped = id;
+        }
+
+        void event(long id, String type, String data) {
+            flush();
+            text.append("id: ").append(id).append("\nevent: ").append(type).append("\ndata: ").append(data).append("\n\n");
+        }
+
+        void flush() {
+            flushLines();
+            flushSkipped();
+        }
+
+        private void flushLines() {
+            if (!lines.isEmpty()) {
+                text.append("id: ").append(lastLine).append("\nevent: lines\ndata: ").append(lines).append("]}\n\n");
+                lines.setLength(0);
+            }
+        }
+
+        private void flushSkipped() {
+            if (skipped > 0) {
+                text.append("id: ").append(lastSkipped).append("\nevent: skipped\ndata: {\"lines\":").append(skipped).append("}\n\n");
+                skipped = 0;
+            }
+        }
+
+        boolean isEmpty() {
+            return text.isEmpty();
+        }
+
+        void append(String s) {
+            text.append(s);
+        }
+
+        @Override
+        public String toString() {
+            return text.toString();
         }
     }
 

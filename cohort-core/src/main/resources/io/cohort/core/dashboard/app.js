@@ -435,10 +435,14 @@ async function start() {
   const { body, event } = await getJson('/v1/workers');
   body.forEach(updateWorker);
   await loadQueues();
-  const stream = new EventSource('/v1/events?after=' + enc(event || '0'));
+  // group=lines: a batch of output lines comes as one event, one parse for many lines.
+  const stream = new EventSource('/v1/events?group=lines&after=' + enc(event || '0'));
   for (const type of ['worker', 'output', 'queue', 'gap', 'closed']) {
     stream.addEventListener(type, (e) => onEvent(type, JSON.parse(e.data)));
   }
+  stream.addEventListener('lines', (e) => { for (const l of JSON.parse(e.data).lines) onEvent('output', l); });
+  // Lines the session spared a page that fell too far behind: counted; a worker's view sees the gap in its line numbers.
+  stream.addEventListener('skipped', (e) => onEvent('gap', { from: 1, to: JSON.parse(e.data).lines }));
   // On a reconnect the browser sends Last-Event-ID itself: the stream resumes after the last event seen.
   stream.addEventListener('open', () => { $('connection').textContent = 'live'; document.body.dataset.live = 'true'; });
   stream.addEventListener('error', () => {
