@@ -114,7 +114,7 @@ final class DefaultSession implements Session {
         hub.every(Duration.ofSeconds(1), "the queue progress of the event stream", this::publishQueueProgress);
         hub.controlPlane.serveResources(backend::usage);
         hub.controlPlane.serveLaunches(() -> new java.util.TreeMap<>(launchOf));
-        if (console != null) {
+        if (console != null && settings.printDashboard()) {
             // Whoever holds the console holds the session: the token travels once, then the browser keeps a cookie.
             console.print("[session " + id + "] dashboard: " + hub.controlPlane.dashboardUrl());
         }
