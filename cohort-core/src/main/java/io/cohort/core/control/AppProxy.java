@@ -176,9 +176,26 @@ final class AppProxy {
             }
         }
         b.header("X-Forwarded-Prefix", prefix);
-        boolean hasBody = r.header("Content-Length") != null || r.header("Transfer-Encoding") != null;
-        b.method(r.method, hasBody ? HttpRequest.BodyPublishers.ofInputStream(r::bodyStream) : HttpRequest.BodyPublishers.noBody());
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+        String length = r.header("Content-Length");
+        HttpRequest.BodyPublisher body;
+        if (length != null && !length.strip().equals("0")) {
+            // Passed on with its length, as it came: not every app reads a chunked body.
+            body = HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(r::bodyStream),
+                    Long.parseLong(length.strip()));
+        } else if (r.header("Transfer-Encoding") != null) {
+            body = HttpRequest.BodyPublishers.ofInputStream(r::bodyStream);
+        } else {
+            body = HttpRequest.BodyPublishers.noBody();
+        }
+        b.method(r.method, body);
+        try {
+            return http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+        } catch (ConnectException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new HttpError(502, "the worker's app at " + address + ":" + WorkerEnvironment.APP_PORT
+                    + " broke off without an answer (" + e.getMessage() + "); see the worker's output");
+        }
     }
 
     /** The app's answer, as it comes: a stream of events is passed on event by event. */

@@ -84,8 +84,8 @@ final class QueueRoutes {
 
     /** {@code GET /v1/queues/NAME/items?after=ID&limit=N}: a page of the queue's items, by id, each with its state. */
     private void page(Request r, String name) {
-        long after = queryNumber(r, "after", 0, Long.MAX_VALUE);
-        int limit = (int) queryNumber(r, "limit", 100, 1000);
+        long after = queryNumber(r, "after", 0, 0, Long.MAX_VALUE);
+        int limit = (int) queryNumber(r, "limit", 100, 1, 1000);
         List<QueueService.Listed> items = queues.page(name, after, limit);
         List<Map<String, Object>> out = new ArrayList<>();
         for (QueueService.Listed i : items) {
@@ -104,20 +104,20 @@ final class QueueRoutes {
         r.answer(200, m);
     }
 
-    private static long queryNumber(Request r, String name, long fallback, long max) {
+    private static long queryNumber(Request r, String name, long fallback, long min, long max) {
         String v = r.query(name);
         if (v == null || v.isBlank()) {
             return fallback;
         }
         try {
             long n = Long.parseLong(v.strip());
-            if (n >= 0 && n <= max) {
+            if (n >= min && n <= max) {
                 return n;
             }
         } catch (NumberFormatException e) {
             // below
         }
-        throw new HttpError(400, name + " must be a whole number from 0 to " + max + ", got '" + v + "'");
+        throw new HttpError(400, name + " must be a whole number from " + min + " to " + max + ", got '" + v + "'");
     }
 
     private void put(Request r, String name) throws IOException {
