@@ -103,6 +103,8 @@ class DashboardTest {
 
         page.findElement(By.id("tab-resources")).click();
         browser.until(d -> !d.findElements(By.cssSelector("#worker-charts figure[data-worker='w1']")).isEmpty());
+        // Drawn over time: a sample every 2 s, each redrawing the charts.
+        browser.until(d -> Integer.parseInt(d.findElement(By.id("resources")).getAttribute("data-samples")) >= 4);
         assertThat(page.findElements(By.cssSelector("#machine-charts svg"))).hasSize(2);
         assertThat(page.findElements(By.cssSelector("#worker-charts figure[data-worker='w1'] .limit"))).isNotEmpty();
         browser.screenshot("resources");

@@ -348,7 +348,7 @@ function plot(points, { width = 520, height = 280, xLabel = '', yLabel = '', lin
   const s = svg('svg', { width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': title || (yLabel + ' against ' + xLabel) });
   const xs = points.map((p) => p[0]), ys = points.map((p) => p[1]).concat(limit === null ? [] : [limit]);
   let x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = yMin === null ? Math.min(...ys) : yMin, y1 = Math.max(...ys);
-  if (!points.length) { x0 = 0; x1 = 1; y0 = 0; y1 = 1; }
+  if (!points.length) { x0 = 0; x1 = 1; y0 = yMin === null ? 0 : yMin; y1 = limit === null ? 1 : Math.max(limit, y0 + 1); }
   if (x0 === x1) { x0 -= 1; x1 += 1; } if (y0 === y1) { y0 -= 1; y1 += 1; }
   const X = (x) => m.l + (x - x0) / (x1 - x0) * (width - m.l - m.r);
   const Y = (y) => height - m.b - (y - y0) / (y1 - y0) * (height - m.t - m.b);
@@ -393,6 +393,7 @@ function drawResources() {
       el('figcaption', { text: 'Machine CPU (' + last.machine.cpus + ' cores)' })),
     el('figure', {}, plot(mem, { line: true, xLabel: 'seconds', yLabel: 'memory used GiB', yMin: 0, limit: last.machine.memory_total / 2 ** 30, width: 420, height: 220 }),
       el('figcaption', { text: 'Machine memory' })));
+  $('resources').dataset.samples = samples.length;
   const ids = Object.keys(last.workers);
   $('resource-note').textContent = ids.length ? '' : 'No worker is running (or this backend does not report usage).';
   $('worker-charts').replaceChildren(...ids.map((id) => {
