@@ -46,6 +46,10 @@ final class Browser implements AutoCloseable {
         options.setBinary(CHROMIUM.toFile());
         options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                 "--window-size=1400,1000", "--no-first-run", "--disable-extensions", "--disable-background-networking");
+        // The page's console, to check that nothing was refused by the content-security policy and no script failed.
+        org.openqa.selenium.logging.LoggingPreferences logs = new org.openqa.selenium.logging.LoggingPreferences();
+        logs.enable(org.openqa.selenium.logging.LogType.BROWSER, java.util.logging.Level.ALL);
+        options.setCapability("goog:loggingPrefs", logs);
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
         return new Browser(new ChromeDriver(service, options));
@@ -84,6 +88,13 @@ final class Browser implements AutoCloseable {
         Path to = SCREENSHOTS.resolve(name + ".png");
         Files.copy(shot.toPath(), to, StandardCopyOption.REPLACE_EXISTING);
         return to;
+    }
+
+    /** What the pages logged as errors so far (a script that failed, something the policy refused). */
+    java.util.List<String> errors() {
+        return driver.manage().logs().get(org.openqa.selenium.logging.LogType.BROWSER).getAll().stream()
+                .filter(e -> e.getLevel().intValue() >= java.util.logging.Level.SEVERE.intValue())
+                .map(org.openqa.selenium.logging.LogEntry::getMessage).toList();
     }
 
     @Override

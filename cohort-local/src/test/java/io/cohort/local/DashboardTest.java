@@ -45,11 +45,22 @@ class DashboardTest {
         // Signed in: the token is gone from the address, and the page follows the session's events.
         browser.until(ExpectedConditions.attributeToBe(By.tagName("body"), "data-live", "true"));
         assertThat(browser.driver.getCurrentUrl()).doesNotContain("token").endsWith("/ui/");
+        // Opened again, signed in already: the token leaves the address bar all the same.
+        browser.open(printed.group(1));
+        browser.until(ExpectedConditions.attributeToBe(By.tagName("body"), "data-live", "true"));
+        assertThat(browser.driver.getCurrentUrl()).doesNotContain("token").endsWith("/ui/");
     }
 
     @AfterEach
-    void closeTheBrowser() {
-        if (browser != null) {
+    void nothingWasRefusedOrFailedInThePage() {
+        if (browser == null) {
+            return;
+        }
+        try {
+            // The session's own pages: no script error, nothing the content-security policy refused.
+            assertThat(browser.errors()).filteredOn(e -> e.contains("/ui/") || e.contains("Content Security Policy")
+                    || e.contains("Uncaught")).isEmpty();
+        } finally {
             browser.close();
         }
     }

@@ -88,6 +88,13 @@ final class DashboardRoutes {
     }
 
     private void page(Request r) throws IOException {
+        if (r.query("token") != null) {
+            // Signed in already (by the cookie): the token still leaves the address bar.
+            r.setHeader("Location", "/ui/");
+            r.setHeader("Cache-Control", "no-store");
+            r.answer(303, Map.of("see", "/ui/"));
+            return;
+        }
         SessionRoutes.Served s = session.served();
         String id = s == null ? "" : s.session().id();
         String html = new String(read("index.html"), StandardCharsets.UTF_8)

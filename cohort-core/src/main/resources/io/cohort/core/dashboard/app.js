@@ -20,6 +20,7 @@ function el(tag, attrs, ...children) {
 
 async function getJson(url) {
   const r = await fetch(url, { credentials: 'same-origin' });
+  if (r.status === 401) throw new Error('not signed in: open the dashboard URL the session printed when it opened');
   if (!r.ok) throw new Error(url + ': HTTP ' + r.status);
   return { body: await r.json(), event: r.headers.get('X-Cohort-Event') };
 }
