@@ -20,12 +20,12 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Benchmark 8 (docs/groups.md): launch to "group ready" (the rendezvous made and its files written)
+ * Benchmark 9 (docs/groups.md): launch to "group ready" (the rendezvous made and its files written)
  * for 4, 16 and 64 shell workers, against the same launch awaited until every worker runs (the
  * baseline: what a hand-rolled rendezvous could at best wait for); and an elastic pool draining a
  * queue of uneven items against a fixed pool of its maximum size: wall time and worker-seconds.
  *
- * <p>Run: {@code bench/run.sh 8}
+ * <p>Run: {@code bench/run.sh 9}
  */
 public final class GroupsBench {
     private GroupsBench() {
@@ -36,7 +36,7 @@ public final class GroupsBench {
         int rounds = 4;
         try (Session s = Session.open(SessionOptions.builder().home(home).console(null).cpuOvercommit(64)
                 .stopGrace(Duration.ofSeconds(1)).build())) {
-            System.out.println("== 8a. launch to group ready vs launch to all running (shell workers, median of " + rounds + ")");
+            System.out.println("== 9a. launch to group ready vs launch to all running (shell workers, median of " + rounds + ")");
             System.out.printf(Locale.ROOT, "  %-6s %14s %18s %8s%n", "n", "group ready ms", "all running ms", "ratio");
             int k = 0;
             for (int n : new int[] {4, 16, 64}) {
@@ -64,7 +64,7 @@ public final class GroupsBench {
                         String.format(Locale.ROOT, "x%.2f", Stats.median(ready) / Stats.median(running)));
             }
 
-            System.out.println("== 8b. elastic pool (min 0, max 4, grace 300 ms) vs a fixed pool of 4, one queue of 40 uneven"
+            System.out.println("== 9b. elastic pool (min 0, max 4, grace 300 ms) vs a fixed pool of 4, one queue of 40 uneven"
                     + " items (2 x 4000 ms first, then 38 x 50 ms), python3 workers");
             LaunchRequest worker = LaunchRequest.of(1, 0.2, 0.2, Program.code(Kernel.PYTHON3, """
                     import time, cohort_client as cohort

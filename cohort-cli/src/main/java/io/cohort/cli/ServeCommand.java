@@ -62,7 +62,11 @@ final class ServeCommand {
             parent = ProcessHandle.of(pid).filter(ProcessHandle::isAlive).orElseThrow(() -> new IllegalStateException(
                     "--parent-pid: there is no process " + pid + "; give the pid of a running process"));
         }
+        // Its stdout's first line is the connection (--print-connection): the dashboard's URL goes to stderr.
+        options.setting("dashboard.print", "off");
         try (Session session = Session.open(options.build())) {
+            err.println("[session " + session.id() + "] dashboard: " + session.controlPlaneUrl() + "/ui/?token="
+                    + session.controlPlaneToken());
             Map<String, Object> connection = connection(session);
             Path file = session.directory().resolve(CONNECTION_FILE);
             try {

@@ -20,9 +20,11 @@ import java.util.List;
  * @param rscript          the r kernel's Rscript (kernel.r)
  * @param shell            the shell kernel's shell (kernel.shell)
  * @param javaOptions      extra JVM options for Java workers (java.options), split at spaces
+ * @param printDashboard   whether the session prints its dashboard's URL on its console when it opens
+ *                         (dashboard.print: on or off; {@code cohort serve} prints it on stderr instead)
  */
 public record CoreSettings(String sessionId, Durability durability, long maxRequestBytes, long snapshotMaxBytes,
-                           String python3, String rscript, String shell, List<String> javaOptions) {
+                           String python3, String rscript, String shell, List<String> javaOptions, boolean printDashboard) {
 
     public CoreSettings {
         javaOptions = List.copyOf(javaOptions);
@@ -41,9 +43,14 @@ public record CoreSettings(String sessionId, Durability durability, long maxRequ
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(where("durability") + " must be commit, fsync or off, got '" + durability + "'");
         }
+        String print = o.setting("dashboard.print", "on");
+        if (!print.equals("on") && !print.equals("off")) {
+            throw new IllegalArgumentException(where("dashboard.print") + " must be on or off, got '" + print + "'");
+        }
         return new CoreSettings(id, d, bytes(o, "maxRequestBytes", 16L << 20, 1024),
                 bytes(o, "snapshotMaxBytes", 2L << 30, 1), command(o, "kernel.python3", "python3"),
-                command(o, "kernel.r", "Rscript"), command(o, "kernel.shell", "/bin/sh"), split(o.setting("java.options", "")));
+                command(o, "kernel.r", "Rscript"), command(o, "kernel.shell", "/bin/sh"), split(o.setting("java.options", "")),
+                print.equals("on"));
     }
 
     private static String where(String key) {

@@ -65,6 +65,8 @@ final class DefaultSession implements Session {
     private final Map<String, String> stopReasons = new ConcurrentHashMap<>();
     /** The launch each worker came from, for its description in the session API. */
     private final Map<String, LaunchRequest> requests = new ConcurrentHashMap<>();
+    /** The launch (1, 2, ...) each worker of this run came from, for the dashboard's "stop the launch". */
+    private final Map<String, Integer> launchOf = new ConcurrentHashMap<>();
     private final SessionEvents sessionEvents = new SessionEvents(this::describe);
     private final java.util.concurrent.CountDownLatch closedLatch = new java.util.concurrent.CountDownLatch(1);
     /** For a resumed session: how many workers of each launch were still alive when it ended. */
@@ -126,6 +128,12 @@ final class DefaultSession implements Session {
         hub.controlPlane.serveSession(this, sessionEvents, this::describe, WorkerEnvironment.engine(System.getenv(), id,
                 backend.masterAddress(), options.workingDirectory()));
         hub.every(Duration.ofSeconds(1), "the queue progress of the event stream", this::publishQueueProgress);
+        hub.controlPlane.serveResources(backend::usage);
+        hub.controlPlane.serveLaunches(() -> new java.util.TreeMap<>(launchOf));
+        if (console != null && settings.printDashboard()) {
+            // Whoever holds the console holds the session: the token travels once, then the browser keeps a cookie.
+            console.print("[session " + id + "] dashboard: " + hub.controlPlane.dashboardUrl());
+        }
         this.shutdownHook = new Thread(() -> close(HOOK_GRACE), "cohort-shutdown-" + id);
         Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
@@ -257,6 +265,7 @@ final class DefaultSession implements Session {
                 hub.journal.launched(first + r, Json.write(request), ids, now);
                 for (String workerId : ids) {
                     requests.put(workerId, request);
+                    launchOf.put(workerId, first + r);
                     outputLog.create(workerId);
                     registry.add(Worker.scheduling(workerId, id, request.program().kernel(), request.program().describe(),
                             request.cpu(), request.memoryGb(), registry.clock().instant(), groupName, role.role(),

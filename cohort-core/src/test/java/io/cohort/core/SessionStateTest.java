@@ -271,15 +271,18 @@ class SessionStateTest {
     }
 
     @Test
-    void theConsoleShowsLinesAndEndsPrefixedByWorker() {
+    void theConsoleShowsTheDashboardsUrlThenLinesAndEndsPrefixedByWorker() {
         launch(1);
         backend.sink("w1").running(7);
         backend.sink("w1").output(OutputLine.Stream.STDOUT, "out line");
         backend.sink("w1").output(OutputLine.Stream.STDERR, "err line");
         backend.sink("w1").exited(2, null);
+        String dashboard = "[session " + session.id() + "] dashboard: " + session.controlPlaneUrl() + "/ui/?token="
+                + session.controlPlaneToken();
         session.close();
 
         assertThat(console.toString(StandardCharsets.UTF_8).lines()).containsExactly(
+                dashboard,
                 "[w1] -- running on 10.0.0.1 (pid 7)",
                 "[w1] out line",
                 "[w1 err] err line",

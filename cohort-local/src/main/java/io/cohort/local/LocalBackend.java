@@ -168,6 +168,22 @@ final class LocalBackend implements Backend {
         return notes;
     }
 
+    /** Each running worker's tree, from one read of /proc. */
+    @Override
+    public Map<String, io.cohort.core.backend.WorkerUsage> usage() {
+        if (running.isEmpty()) {
+            return Map.of();
+        }
+        List<ProcTable.Entry> table = ProcTable.read();
+        Map<String, io.cohort.core.backend.WorkerUsage> out = new java.util.HashMap<>();
+        running.forEach((id, w) -> {
+            if (w.isRunning()) {
+                out.put(id, w.usage(table));
+            }
+        });
+        return out;
+    }
+
     private void watchMemory() {
         if (running.isEmpty()) {
             return;

@@ -243,6 +243,21 @@ final class LocalWorker implements WorkerHandle {
         return sum;
     }
 
+    /** What the tree uses now: CPU time so far and resident memory, of the same processes as {@link #residentBytes}. */
+    io.cohort.core.backend.WorkerUsage usage(List<ProcTable.Entry> table) {
+        long root = pid();
+        Set<Long> below = namespace.isEmpty() ? Set.of() : ProcTable.descendants(table, root);
+        long rss = 0;
+        long ticks = 0;
+        for (ProcTable.Entry e : table) {
+            if (e.session() == root || e.processGroup() == root || below.contains(e.pid())) {
+                rss += e.rssBytes();
+                ticks += e.cpuTicks();
+            }
+        }
+        return new io.cohort.core.backend.WorkerUsage(ticks / ProcTable.TICKS_PER_SECOND, rss);
+    }
+
     static String megabytes(long bytes) {
         return (bytes / (1024 * 1024)) + " MB";
     }

@@ -90,6 +90,17 @@ final class Fixtures {
 
     /** Java source for a class path entry list of this test JVM, for child JVMs. */
     static String classPath() {
-        return System.getProperty("java.class.path");
+        return java.util.Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+                .filter(entry -> BROWSER_ONLY.stream().noneMatch(entry::contains))
+                .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
     }
+
+    /**
+     * The libraries only the dashboard's browser tests use (Selenium and what it brings): no child
+     * process needs them, and with them a child JVM's command line grows past the 4 KiB that the
+     * JDK's {@code ProcessHandle.Info} reads of it on Linux, so its arguments could no longer be
+     * read (JShellTest finds jshell's agent by them).
+     */
+    private static final List<String> BROWSER_ONLY = List.of("/org/seleniumhq/", "/io/opentelemetry/", "/com/google/guava/",
+            "/com/google/errorprone/", "/com/google/j2objc/", "/org/jspecify/", "/org/jetbrains/");
 }

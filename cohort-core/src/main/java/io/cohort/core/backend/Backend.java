@@ -44,6 +44,14 @@ public interface Backend extends AutoCloseable {
      */
     WorkerHandle start(WorkerSpec spec, WorkerSink sink);
 
+    /**
+     * What each running worker uses now, by worker id, for the dashboard's resources view. The
+     * default knows nothing (a remote backend whose agents do not report it).
+     */
+    default java.util.Map<String, WorkerUsage> usage() {
+        return java.util.Map.of();
+    }
+
     /** Stops every worker it started (grace, then force) and releases what it holds. */
     void close(Duration grace);
 

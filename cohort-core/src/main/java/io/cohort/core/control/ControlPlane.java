@@ -42,12 +42,27 @@ public final class ControlPlane implements AutoCloseable {
     static final long IDLE_TIMEOUT_MS = QueueRoutes.MAX_WAIT_MS + 30_000;
     private static final String UNAUTHORIZED = Json.write(Map.of("error",
             "missing or wrong token: send the header 'Authorization: Bearer $COHORT_TOKEN'"));
+    private static final String UNAUTHORIZED_BROWSER = Json.write(Map.of("error",
+            "not signed in: open the dashboard URL the session printed when it opened (it ends in /ui/?token=...),"
+                    + " or send the header 'Authorization: Bearer $COHORT_TOKEN'"));
+    private static final String FORBIDDEN = Json.write(Map.of("error",
+            "a change from the browser must carry the header " + BrowserCredential.CSRF_HEADER
+                    + " with the value of the dashboard page's cohort-csrf meta tag; reload the dashboard"));
+    /** Methods that change nothing: a browser's cookie is enough for them; any other needs the CSRF value too. */
+    private static final java.util.Set<String> SAFE_METHODS = java.util.Set.of("GET", "HEAD");
 
     private final Server jetty;
     private final byte[] token;
     private final String tokenText;
     private final long maxJsonBytes;
     private final SessionRoutes session = new SessionRoutes();
+    private final ResourceRoutes resources = new ResourceRoutes();
+    private volatile BrowserCredential credential;
+    private volatile java.util.function.Supplier<Map<String, Integer>> launches = Map::of;
+    /** Upgrades to WebSockets, for worker apps' sockets passed through ({@link AppProxy}). */
+    private volatile org.eclipse.jetty.websocket.server.ServerWebSocketContainer sockets;
+    /** Paths outside /v1, by their first segment: the dashboard's pages and the workers' apps. */
+    private final Map<String, Route> pages;
     /** Each resource's routes, by the path's second segment: adding an endpoint touches one route class, this table and the docs. */
     private final Map<String, Route> routes;
 
@@ -61,16 +76,20 @@ public final class ControlPlane implements AutoCloseable {
                         AgentRegistry agents, long maxJsonBytes, long maxSnapshotBytes) {
         this.maxJsonBytes = maxJsonBytes;
         QueueRoutes queueRoutes = new QueueRoutes(queues);
-        this.routes = Map.of(
-                "queues", queueRoutes::route,
-                "heartbeat", queueRoutes::heartbeat,
-                "results", new ResultRoutes(results)::route,
-                "snapshots", new SnapshotRoutes(snapshots, maxSnapshotBytes)::route,
-                "agents", new AgentRoutes(agents)::route,
-                "workers", session::workers,
-                "events", session::events,
-                "session", session::session,
-                "groups", new GroupRoutes(session)::route);
+        this.routes = Map.ofEntries(
+                Map.entry("queues", (Route) queueRoutes::route),
+                Map.entry("heartbeat", (Route) queueRoutes::heartbeat),
+                Map.entry("results", (Route) new ResultRoutes(results)::route),
+                Map.entry("snapshots", (Route) new SnapshotRoutes(snapshots, maxSnapshotBytes)::route),
+                Map.entry("agents", (Route) new AgentRoutes(agents)::route),
+                Map.entry("workers", (Route) session::workers),
+                Map.entry("events", (Route) session::events),
+                Map.entry("session", (Route) session::session),
+                Map.entry("resources", (Route) resources::route),
+                Map.entry("groups", (Route) new GroupRoutes(session)::route));
+        DashboardRoutes dashboard = new DashboardRoutes(session, () -> credential, () -> launches.get());
+        AppProxy apps = new AppProxy(session, () -> credential, () -> sockets);
+        this.pages = Map.of("", dashboard::home, "ui", dashboard::route, "apps", apps::route);
         byte[] random = new byte[32];
         new SecureRandom().nextBytes(random);
         this.tokenText = HexFormat.of().formatHex(random);
@@ -88,6 +107,7 @@ public final class ControlPlane implements AutoCloseable {
         connector.getConnectionFactory(HttpConnectionFactory.class).getHttpConfiguration().setSendServerVersion(false);
         jetty.addConnector(connector);
         jetty.setHandler(new Api());
+        this.sockets = org.eclipse.jetty.websocket.server.ServerWebSocketContainer.ensure(jetty);
         // What Jetty refuses before a handler runs (a malformed URI or %-escape, a bad header) gets the JSON error too.
         jetty.setErrorHandler(new JsonErrors());
         try {
@@ -101,6 +121,22 @@ public final class ControlPlane implements AutoCloseable {
             throw new CohortException("cannot start the control plane on " + bindAddress + ": " + e.getMessage(), e);
         }
         this.url = "http://" + bindAddress + ":" + connector.getLocalPort();
+        this.credential = new BrowserCredential(connector.getLocalPort());
+    }
+
+    /** The dashboard's address with the token, for the session to print once: opening it signs the browser in. */
+    public String dashboardUrl() {
+        return url + "/ui/?token=" + tokenText;
+    }
+
+    /** Serves {@code GET /ui/launches}: the launch (1, 2, ...) each worker came from, for "stop the launch". */
+    public void serveLaunches(java.util.function.Supplier<Map<String, Integer>> launches) {
+        this.launches = launches;
+    }
+
+    /** Serves {@code GET /v1/resources}: the machine's and each worker's CPU and memory (docs/dashboard.md). */
+    public void serveResources(java.util.function.Supplier<Map<String, io.cohort.core.backend.WorkerUsage>> usage) {
+        resources.serve(usage);
     }
 
     private final String url;
@@ -115,19 +151,39 @@ public final class ControlPlane implements AutoCloseable {
         return tokenText;
     }
 
-    /** Every request: the token first (nothing of the body is read without it), then its route. */
+    /**
+     * Every request: the credential first (the token, or the dashboard's cookie; nothing of the body
+     * is read without one), the CSRF value for a browser's changes, then its route.
+     */
     private final class Api extends Handler.Abstract {
         @Override
         public boolean handle(org.eclipse.jetty.server.Request request, Response response, Callback callback) {
-            if (!authorized(request.getHeaders().get(HttpHeader.AUTHORIZATION))) {
-                // 401 without reading a byte of the body, and the connection closed: a caller without the
-                // token cannot hold a thread by trickling a large body.
-                response.getHeaders().put(HttpHeader.CONNECTION, "close");
-                Request.write(response, 401, UNAUTHORIZED, callback);
-                return true;
-            }
+            String top = firstSegment(request.getHttpURI().getPath());
+            boolean bearer = authorized(request.getHeaders().get(HttpHeader.AUTHORIZATION));
+            boolean browser = !bearer && credential != null && credential.presented(request);
             Request r = null;
             try {
+                if (!top.equals("apps")) {
+                    DashboardRoutes.securityHeaders(response);
+                }
+                if (!bearer && !browser) {
+                    String offered = top.equals("ui") && request.getMethod().equals("GET")
+                            ? new Request(request, response, callback, 0).query("token") : null;
+                    if (offered != null && credential != null && authorized("Bearer " + offered)) {
+                        DashboardRoutes.login(response, callback, credential);
+                        return true;
+                    }
+                    // 401 without reading a byte of the body, and the connection closed: a caller without the
+                    // token cannot hold a thread by trickling a large body. The answer names nothing of the session.
+                    response.getHeaders().put(HttpHeader.CONNECTION, "close");
+                    Request.write(response, 401, top.equals("ui") || top.equals("apps") ? UNAUTHORIZED_BROWSER : UNAUTHORIZED, callback);
+                    return true;
+                }
+                if (browser && !SAFE_METHODS.contains(request.getMethod()) && !credential.csrfPresented(request)) {
+                    response.getHeaders().put(HttpHeader.CONNECTION, "close");
+                    Request.write(response, 403, FORBIDDEN, callback);
+                    return true;
+                }
                 r = new Request(request, response, callback, maxJsonBytes);
                 route(r);
                 if (!r.answering()) {
@@ -139,6 +195,18 @@ public final class ControlPlane implements AutoCloseable {
             }
             return true;
         }
+    }
+
+    private static String firstSegment(String path) {
+        if (path == null) {
+            return "";
+        }
+        for (String s : path.split("/")) {
+            if (!s.isEmpty()) {
+                return s;
+            }
+        }
+        return "";
     }
 
     /**
@@ -188,6 +256,11 @@ public final class ControlPlane implements AutoCloseable {
 
     private void route(Request r) throws IOException, InterruptedException {
         List<String> p = r.path;
+        Route page = pages.get(p.isEmpty() ? "" : p.get(0));
+        if (page != null) {
+            page.route(r, p);
+            return;
+        }
         if (p.size() < 2 || !p.get(0).equals("v1")) {
             throw new HttpError(404, "no such endpoint: " + r.rawPath() + " (endpoints start with /v1/)");
         }

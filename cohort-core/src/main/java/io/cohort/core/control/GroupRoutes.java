@@ -31,7 +31,7 @@ final class GroupRoutes {
     }
 
     void route(Request r, List<String> p) throws IOException, InterruptedException {
-        SessionRoutes.Served s = session.served();
+        SessionRoutes.Served s = session.servedOr503();
         if (p.size() == 2) {
             switch (r.method) {
                 case "GET" -> SessionRoutes.answer(r, s, 200, s.session().groups().stream().map(g -> describe(s, g)).toList());

@@ -48,7 +48,17 @@ final class QueueRoutes {
                 r.expect("GET");
                 r.answer(200, progress(queues.progress(name)));
             }
-            case "items" -> put(r, name);
+            case "dead" -> {
+                r.expect("GET");
+                r.answer(200, queues.deadLetters(name).stream().map(QueueRoutes::dead).toList());
+            }
+            case "items" -> {
+                if (r.method.equals("GET")) {
+                    page(r, name);
+                } else {
+                    put(r, name);
+                }
+            }
             case "take" -> take(r, name);
             case "ack" -> {
                 r.expect("POST");
@@ -68,8 +78,46 @@ final class QueueRoutes {
                 queues.close(name);
                 r.answer(200, Map.of());
             }
-            default -> throw new HttpError(404, "no such queue action '" + action + "' (items, take, ack, fail, close)");
+            default -> throw new HttpError(404, "no such queue action '" + action + "' (items, take, ack, fail, close, dead)");
         }
+    }
+
+    /** {@code GET /v1/queues/NAME/items?after=ID&limit=N}: a page of the queue's items, by id, each with its state. */
+    private void page(Request r, String name) {
+        long after = queryNumber(r, "after", 0, 0, Long.MAX_VALUE);
+        int limit = (int) queryNumber(r, "limit", 100, 1, 1000);
+        List<QueueService.Listed> items = queues.page(name, after, limit);
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (QueueService.Listed i : items) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("id", i.id());
+            m.put("state", i.state());
+            m.put("attempts", i.attempts());
+            m.put("key", i.key());
+            m.put("value", new RawValue(i.json()));
+            out.add(m);
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("items", out);
+        // The "after" of the next page, or null when this one was the last.
+        m.put("next", items.size() < limit ? null : items.get(items.size() - 1).id());
+        r.answer(200, m);
+    }
+
+    private static long queryNumber(Request r, String name, long fallback, long min, long max) {
+        String v = r.query(name);
+        if (v == null || v.isBlank()) {
+            return fallback;
+        }
+        try {
+            long n = Long.parseLong(v.strip());
+            if (n >= min && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new HttpError(400, name + " must be a whole number from " + min + " to " + max + ", got '" + v + "'");
     }
 
     private void put(Request r, String name) throws IOException {
@@ -122,6 +170,16 @@ final class QueueRoutes {
         m.put("items", items);
         m.put("done", t.done());
         m.put("lease_ms", t.leaseMillis());
+        return m;
+    }
+
+    /** A dead letter as {@code GET /v1/queues/NAME/dead} writes it. */
+    private static Map<String, Object> dead(io.cohort.DeadLetter d) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", d.itemId());
+        m.put("attempts", d.attempts());
+        m.put("error", d.error());
+        m.put("value", new RawValue(d.json()));
         return m;
     }
 

@@ -51,6 +51,21 @@ final class Request {
         return request.getHeaders().get(name);
     }
 
+    /** Every header of the request, in order. */
+    org.eclipse.jetty.http.HttpFields headers() {
+        return request.getHeaders();
+    }
+
+    /** The query as sent (still %-escaped), or null. */
+    String rawQuery() {
+        return request.getHttpURI().getQuery();
+    }
+
+    /** Adds a header of the answer (one of several with the same name); call before answering. */
+    void addHeader(String name, String value) {
+        response.getHeaders().add(name, value);
+    }
+
     /** Sets a header of the answer; call before answering. */
     void setHeader(String name, String value) {
         response.getHeaders().put(name, value);
@@ -228,6 +243,18 @@ final class Request {
             }
         };
         return stream;
+    }
+
+    /** What takes an exchange over from the control plane (a WebSocket upgrade); true when it did. */
+    @FunctionalInterface
+    interface TakeOver {
+        boolean apply(org.eclipse.jetty.server.Request request, Response response, Callback callback) throws IOException;
+    }
+
+    /** Hands the exchange to {@code takeOver}; when it took it, the answer is its own. */
+    boolean takeOver(TakeOver takeOver) throws IOException {
+        answering = takeOver.apply(request, response, callback);
+        return answering;
     }
 
     /** Whether an answer is written, streaming or promised. */

@@ -50,7 +50,7 @@ final class SessionRoutes {
     private volatile Served served;
 
     /** The session served, or 503 when none is yet. */
-    Served served() {
+    Served servedOr503() {
         Served s = served;
         if (s == null) {
             throw new HttpError(503, "this control plane serves no session yet");
@@ -78,6 +78,11 @@ final class SessionRoutes {
 
     void serve(Served served) {
         this.served = served;
+    }
+
+    /** The session being served, or null before {@link #serve}. */
+    Served served() {
+        return served;
     }
 
     /** {@code /v1/workers...} */
@@ -285,18 +290,24 @@ final class SessionRoutes {
     private void output(Request r, Served s, String id) throws IOException, InterruptedException {
         long offset = queryLong(r, "offset", 0, Long.MAX_VALUE);
         long wait = queryLong(r, "wait_ms", 0, MAX_OUTPUT_WAIT_MS);
+        // tail=N: at most the last N lines (from offset on); "first" says which line comes first.
+        long tail = queryLong(r, "tail", Long.MAX_VALUE, Long.MAX_VALUE);
         if (wait > 0) {
             waiting(() -> s.events().awaitLines(id, offset, wait));
         }
         boolean ended = s.session().get(id).status().isFinal();
         List<OutputLine> all = s.session().output(id);
         List<Map<String, Object>> lines = new ArrayList<>();
-        for (long i = offset; i < all.size(); i++) {
+        long first = Math.max(offset, all.size() - tail);
+        for (long i = first; i < all.size(); i++) {
             OutputLine l = all.get((int) i);
             lines.add(Map.of("stream", l.stream() == OutputLine.Stream.STDERR ? "err" : "out", "text", l.text()));
         }
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("lines", lines);
+        if (tail != Long.MAX_VALUE) {
+            m.put("first", first);
+        }
         m.put("next", Math.max(offset, all.size()));
         m.put("ended", ended);
         answer(r, s, 200, m);
@@ -330,10 +341,15 @@ final class SessionRoutes {
         }
         Predicate<SessionEvents.Event> wanted = e -> only.isEmpty() || e.worker() == null || only.contains(e.worker());
         long from = cursor;
-        waiting(() -> stream(r, s, from, wanted));
+        String group = r.query("group");
+        if (group != null && !group.equals("lines")) {
+            throw new HttpError(400, "group takes one value, lines (output lines sent together as one event), got '" + group + "'");
+        }
+        waiting(() -> stream(r, s, from, wanted, group != null));
     }
 
-    private void stream(Request r, Served s, long from, Predicate<SessionEvents.Event> wanted) throws IOException, InterruptedException {
+    private void stream(Request r, Served s, long from, Predicate<SessionEvents.Event> wanted, boolean grouped)
+            throws IOException, InterruptedException {
         long cursor = from;
         r.setHeader("Cache-Control", "no-store");
         try (OutputStream out = r.stream(200, "text/event-stream; charset=utf-8", -1)) {
@@ -341,14 +357,25 @@ final class SessionRoutes {
             out.flush();
             while (!s.events().ended(cursor)) {
                 List<SessionEvents.Event> batch = s.events().after(cursor, wanted, KEEP_ALIVE_MS);
-                StringBuilder text = new StringBuilder();
+                // group=lines (the dashboard): a client more than BEHIND_LIMIT events behind is brought back to
+                // the newest lines; the output lines it is spared are counted in a "skipped" event, and every
+                // other event (workers, queues) still comes.
+                long newest = s.events().lastId();
+                long keepFrom = grouped && newest - cursor > BEHIND_LIMIT ? newest - BEHIND_KEEP : 0;
+                Grouped text = new Grouped();
                 for (SessionEvents.Event e : batch) {
                     cursor = Math.max(cursor, e.id());
-                    if (!e.type().equals("skip")) {
-                        text.append("id: ").append(e.id()).append("\nevent: ").append(e.type()).append("\ndata: ")
-                                .append(e.data()).append("\n\n");
+                    if (grouped && e.type().equals("output")) {
+                        if (e.id() <= keepFrom) {
+                            text.skip(e.id());
+                        } else {
+                            text.line(e.id(), e.data());
+                        }
+                    } else if (!e.type().equals("skip")) {
+                        text.event(e.id(), e.type(), e.data());
                     }
                 }
+                text.flush();
                 if (batch.isEmpty()) {
                     text.append(": keep-alive\n\n");
                 }
@@ -357,6 +384,72 @@ final class SessionRoutes {
                     out.flush();
                 }
             }
+        }
+    }
+
+    /** How far behind the newest event a dashboard's stream may fall before its older lines are skipped. */
+    static final long BEHIND_LIMIT = 10_000;
+    /** How many of the newest events a dashboard brought back is sent. */
+    static final long BEHIND_KEEP = 2_000;
+
+    /**
+     * The text of one write of an event stream: events as they are, and with group=lines, runs of
+     * output lines as one "lines" event and runs of skipped lines as one "skipped" event, in order.
+     */
+    private static final class Grouped {
+        private final StringBuilder text = new StringBuilder();
+        private final StringBuilder lines = new StringBuilder();
+        private long lastLine;
+        private long skipped;
+        private long lastSkipped;
+
+        void line(long id, String data) {
+            flushSkipped();
+            lines.append(lines.isEmpty() ? "{\"lines\":[" : ",").append(data);
+            lastLine = id;
+        }
+
+        void skip(long id) {
+            flushLines();
+            skipped++;
+            lastSkipped = id;
+        }
+
+        void event(long id, String type, String data) {
+            flush();
+            text.append("id: ").append(id).append("\nevent: ").append(type).append("\ndata: ").append(data).append("\n\n");
+        }
+
+        void flush() {
+            flushLines();
+            flushSkipped();
+        }
+
+        private void flushLines() {
+            if (!lines.isEmpty()) {
+                text.append("id: ").append(lastLine).append("\nevent: lines\ndata: ").append(lines).append("]}\n\n");
+                lines.setLength(0);
+            }
+        }
+
+        private void flushSkipped() {
+            if (skipped > 0) {
+                text.append("id: ").append(lastSkipped).append("\nevent: skipped\ndata: {\"lines\":").append(skipped).append("}\n\n");
+                skipped = 0;
+            }
+        }
+
+        boolean isEmpty() {
+            return text.isEmpty();
+        }
+
+        void append(String s) {
+            text.append(s);
+        }
+
+        @Override
+        public String toString() {
+            return text.toString();
         }
     }
 

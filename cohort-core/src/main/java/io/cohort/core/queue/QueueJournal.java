@@ -52,6 +52,11 @@ public interface QueueJournal {
     /** The ids among {@code ids} that the queue never had. */
     List<Long> unknown(String queue, List<Long> ids);
 
+    /** Up to {@code limit} items of the queue with ids after {@code afterId}, by id: a page of its items. */
+    default List<StoredItem> page(String queue, long afterId, int limit) {
+        return items().stream().filter(i -> i.queue().equals(queue) && i.id() > afterId).limit(limit).toList();
+    }
+
     /** The queue's dead letters, by id. */
     List<DeadLetter> deadLetters(String queue);
 

@@ -616,6 +616,23 @@ public final class QueueService {
         }
     }
 
+    /** An item as a page of the queue's items shows it; {@code state} is ready, in_flight, done or dead. */
+    public record Listed(long id, String state, int attempts, String key, String json) {
+    }
+
+    /** Up to {@code limit} items of the queue with ids after {@code afterId}, by id, each with its state now. */
+    public List<Listed> page(String name, long afterId, int limit) {
+        List<QueueJournal.StoredItem> stored = journal.page(name, afterId, limit);
+        lock.lock();
+        try {
+            QueueState q = state(name);
+            return stored.stream().map(i -> new Listed(i.id(), q.leased.containsKey(i.id()) ? "in_flight" : i.state(),
+                    i.attempts(), i.key(), i.json())).toList();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     public List<DeadLetter> deadLetters(String name) {
         lock.lock();
         try {

@@ -126,6 +126,26 @@ public final class SqliteQueueJournal implements QueueJournal {
     }
 
     @Override
+    public List<StoredItem> page(String queue, long afterId, int limit) {
+        return store.read(c -> {
+            List<StoredItem> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT id, queue, json, dedup_key, state, attempts FROM items"
+                    + " WHERE queue = ? AND id > ? ORDER BY id LIMIT ?")) {
+                ps.setString(1, queue);
+                ps.setLong(2, afterId);
+                ps.setInt(3, limit);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new StoredItem(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                                rs.getInt(6)));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    @Override
     public List<DeadLetter> deadLetters(String queue) {
         return store.read(c -> {
             List<DeadLetter> out = new ArrayList<>();

@@ -21,8 +21,14 @@ public final class ProcTable {
     private static final Path PROC = Path.of("/proc");
     private static final long PAGE_SIZE = 4096;
 
-    /** One live (not zombie) process; {@code parent} is its parent's pid. */
-    public record Entry(long pid, long parent, long processGroup, long session, long rssBytes) {
+    /** The kernel's clock ticks per second (USER_HZ), in which /proc counts CPU time: 100 on every Linux that cohort runs on. */
+    public static final double TICKS_PER_SECOND = 100;
+
+    /**
+     * One live (not zombie) process; {@code parent} is its parent's pid; {@code cpuTicks} its user and
+     * system CPU time so far, in {@link #TICKS_PER_SECOND}.
+     */
+    public record Entry(long pid, long parent, long processGroup, long session, long rssBytes, long cpuTicks) {
     }
 
     private ProcTable() {
@@ -91,7 +97,8 @@ public final class ProcTable {
                 return null;
             }
             long pid = Long.parseLong(dir.getFileName().toString());
-            return new Entry(pid, Long.parseLong(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3]), Long.parseLong(f[21]) * PAGE_SIZE);
+            return new Entry(pid, Long.parseLong(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3]), Long.parseLong(f[21]) * PAGE_SIZE,
+                    Long.parseLong(f[11]) + Long.parseLong(f[12]));
         } catch (IOException | RuntimeException e) {
             return null;
         }
