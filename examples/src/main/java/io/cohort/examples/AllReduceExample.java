@@ -9,7 +9,6 @@ import io.cohort.Session;
 import io.cohort.WorkerGroup;
 import io.cohort.Workers;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,16 +40,8 @@ public final class AllReduceExample {
     /** Runs the all-reduce on n workers; returns each rank's line, by rank. */
     public static List<String> run(Session session, int n, PrintStream out) throws IOException {
         Path dir = Files.createDirectories(session.directory().resolve("allreduce"));
-        Path source = dir.resolve("AllReduceWorker.java");
-        try (InputStream in = AllReduceExample.class.getResourceAsStream("AllReduceWorker.java")) {
-            Files.write(source, in.readAllBytes());
-        }
-        // A new name each run in the same session: allreduce, allreduce-2, ...
-        List<String> taken = session.groups().stream().map(WorkerGroup::name).toList();
-        String name = "allreduce";
-        for (int k = 2; taken.contains(name); k++) {
-            name = "allreduce-" + k;
-        }
+        Path source = WorkerSources.extract(dir, "AllReduceWorker.java");
+        String name = WorkerSources.newGroupName(session, "allreduce");
         WorkerGroup g = session.launchGroup(name, List.of(GroupRole.of("rank",
                 LaunchRequest.builder().n(n).cpu(0.25).memoryGb(0.5).program(Program.script(source.toString())).build())));
         out.printf("allreduce example: group %s of %d Java workers%n", g.name(), n);

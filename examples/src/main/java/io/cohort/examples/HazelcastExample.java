@@ -9,7 +9,6 @@ import io.cohort.Session;
 import io.cohort.WorkerGroup;
 import io.cohort.Workers;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,15 +40,8 @@ public final class HazelcastExample {
     /** Runs n members; returns each member's line, by rank. */
     public static List<String> run(Session session, int n, PrintStream out) throws IOException {
         Path dir = Files.createDirectories(session.directory().resolve("hazelcast"));
-        Path source = dir.resolve("HazelcastMember.java");
-        try (InputStream in = HazelcastExample.class.getResourceAsStream("HazelcastMember.java")) {
-            Files.write(source, in.readAllBytes());
-        }
-        List<String> taken = session.groups().stream().map(WorkerGroup::name).toList();
-        String name = "hazelcast";
-        for (int k = 2; taken.contains(name); k++) {
-            name = "hazelcast-" + k;
-        }
+        Path source = WorkerSources.extract(dir, "HazelcastMember.java");
+        String name = WorkerSources.newGroupName(session, "hazelcast");
         WorkerGroup g = session.launchGroup(name, List.of(GroupRole.of("member",
                 LaunchRequest.builder().n(n).cpu(1).memoryGb(0.5).program(Program.script(source.toString())).build())));
         out.printf("hazelcast example: group %s of %d members%n", g.name(), n);

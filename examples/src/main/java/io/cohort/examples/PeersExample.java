@@ -10,7 +10,6 @@ import io.cohort.Status;
 import io.cohort.Worker;
 import io.cohort.Workers;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -118,10 +117,6 @@ public final class PeersExample {
     }
 
     private static Path extract(Path dir, String name) throws IOException {
-        Path file = dir.resolve(name);
-        try (InputStream in = PeersExample.class.getResourceAsStream("peers/" + name)) {
-            Files.write(file, in.readAllBytes());
-        }
-        return file;
+        return WorkerSources.extract(dir, "peers/" + name);
     }
 }

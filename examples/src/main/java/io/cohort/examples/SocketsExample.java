@@ -80,10 +80,6 @@ public final class SocketsExample {
     }
 
     private static Path extract(Path dir, String name) throws IOException {
-        Path file = dir.resolve(name);
-        try (InputStream in = SocketsExample.class.getResourceAsStream(name)) {
-            Files.write(file, in.readAllBytes());
-        }
-        return file;
+        return WorkerSources.extract(dir, name);
     }
 }
