@@ -38,6 +38,17 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * Whether this backend's workers may run on other machines than the session's, so that what they
+     * send to the control plane crosses a network others can see. Such workers reach the control plane
+     * over TLS (a certificate the session makes, pinned by fingerprint) and each holds a credential of
+     * its own that acts only as itself (docs/control-plane.md, "Credentials"). Local workers share the
+     * session's machine and user, and hold the session's token.
+     */
+    default boolean workersOnOtherHosts() {
+        return false;
+    }
+
+    /**
      * Starts one worker. Reports placement, start, output lines and the exit to the sink, from any
      * thread. A worker that cannot start is reported with {@link WorkerSink#failedToStart}; only a
      * broken backend throws.
