@@ -8,6 +8,7 @@
 #   bench/run.sh 7               only the Python session (cdsw over cohort serve; bench/python/bench_workers.py)
 #   bench/run.sh 8               only the dashboard in headless Chromium (--lines=N per busy worker, --seconds=S a round)
 #   bench/run.sh 9               only worker groups: launch to group ready (4, 16, 64), elastic vs fixed pool
+#   bench/run.sh 11              only output lines forwarded: seq 1 3000000 through a worker vs seq | sed (--lines=N)
 # Builds with the reactor only (mvn package -pl bench -am): nothing is installed into ~/.m2.
 # Every figure is a ratio against a baseline measured in the same run; the report is also
 # written to bench/target/bench-report.txt.
@@ -36,11 +37,11 @@ cp="$root/bench/target/classes:$(cat "$root/bench/target/classpath.txt")"
 
 # Which benchmarks: numbers pick (none: all); --rounds=F goes to 1-3 and 5, --samples=N and
 # --variants (adds 2 workers without cgroups) to 5 only.
-picked=(); opts=(); hpo_opts=(); dash_opts=()
+picked=(); opts=(); hpo_opts=(); dash_opts=(); out_opts=()
 for a in "$@"; do
   case "$a" in
     --samples=*|--variants) hpo_opts+=("$a") ;;
-    --lines=*|--seconds=*) dash_opts+=("$a") ;;
+    --lines=*|--seconds=*) dash_opts+=("$a"); out_opts+=("$a") ;;
     --rounds=*) opts+=("$a"); hpo_opts+=("$a") ;;
     slurm) picked+=(6) ;;
     python) picked+=(7) ;;
@@ -59,6 +60,7 @@ run_slurm=no; if wants 6; then run_slurm=yes; fi
 run_python=no; if wants 7; then run_python=yes; fi
 run_dashboard=no; if wants 8; then run_dashboard=yes; fi
 run_groups=no; if wants 9; then run_groups=yes; fi
+run_output=no; if wants 11; then run_output=yes; fi
 
 # Benchmark 7 runs a Python session, which starts `cohort serve` from the jar (bin/cohort python).
 if [ "$run_python" = yes ] && [ ! -f cohort-cli/target/cohort.jar ]; then
@@ -103,6 +105,10 @@ mkdir -p bench/target
   if [ "$run_groups" = yes ]; then
     echo; echo "9. worker groups and elastic pools"
     java -cp "$cp" io.cohort.bench.GroupsBench || rc=$?
+  fi
+  if [ "$run_output" = yes ]; then
+    echo
+    java -cp "$cp" io.cohort.bench.OutputBench "${out_opts[@]}" "${opts[@]}" || rc=$?
   fi
   if [ "$run_python" = yes ]; then
     echo

@@ -608,8 +608,8 @@ final class DefaultSession implements Session {
         }
 
         @Override
-        public void output(OutputLine.Stream stream, String line) {
-            events.publish(new WorkerEvent.Output(new OutputLine(workerId, stream, line)));
+        public void output(OutputLine.Stream stream, List<String> lines) {
+            events.publish(new WorkerEvent.Output(workerId, stream, lines));
         }
 
         @Override

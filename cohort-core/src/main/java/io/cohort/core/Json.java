@@ -25,6 +25,22 @@ public final class Json {
         }
     }
 
+    /** Appends a string as a JSON string literal, quoted and escaped exactly as {@link #write} does. */
+    public static StringBuilder quote(StringBuilder to, String text) {
+        to.append('"');
+        boolean plain = true;
+        for (int i = 0; i < text.length() && plain; i++) {
+            char c = text.charAt(i);
+            plain = c >= 0x20 && c != '"' && c != '\\';
+        }
+        if (plain) {
+            to.append(text);
+        } else {
+            com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance().quoteAsString(text, to);
+        }
+        return to.append('"');
+    }
+
     /** JSON text as plain Java values: Map, List, String, Number, Boolean or null. */
     public static Object read(String json) {
         try {

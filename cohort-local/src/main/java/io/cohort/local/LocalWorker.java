@@ -116,7 +116,7 @@ final class LocalWorker implements WorkerHandle {
     private Thread pump(InputStream in, OutputLine.Stream stream) {
         Thread t = new Thread(() -> {
             try (in) {
-                LineSplitter.pump(in, line -> sink.output(stream, line));
+                LineSplitter.pumpBatches(in, lines -> sink.output(stream, lines));
             } catch (IOException e) {
                 // The stream was closed under us after the worker ended.
             }

@@ -120,8 +120,13 @@ public final class AgentRegistry implements Agents {
                     deliver = startedPid >= 0 && !ended;
                 }
                 if (deliver) {
-                    for (OutputLine l : lines) {
-                        sink.output(l.stream(), l.text());
+                    // Runs of one stream, each handed over at once.
+                    int from = 0;
+                    for (int i = 1; i <= lines.size(); i++) {
+                        if (i == lines.size() || lines.get(i).stream() != lines.get(from).stream()) {
+                            sink.output(lines.get(from).stream(), lines.subList(from, i).stream().map(OutputLine::text).toList());
+                            from = i;
+                        }
                     }
                 }
             }

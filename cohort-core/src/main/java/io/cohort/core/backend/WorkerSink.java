@@ -23,8 +23,16 @@ public interface WorkerSink {
     /** Its program started. */
     void running(long pid);
 
+    /**
+     * Whole lines of its output, in order, all of one stream: as many as the backend read at once
+     * (a program that writes fast gives thousands per call, and the session pays once per call).
+     */
+    void output(OutputLine.Stream stream, List<String> lines);
+
     /** One whole line of its output. */
-    void output(OutputLine.Stream stream, String line);
+    default void output(OutputLine.Stream stream, String line) {
+        output(stream, List.of(line));
+    }
 
     /** Its program ended; {@code reason} explains an abnormal end (e.g. out of memory), else null. */
     void exited(int exitCode, String reason);

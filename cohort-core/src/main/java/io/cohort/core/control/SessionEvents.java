@@ -54,15 +54,23 @@ public final class SessionEvents implements Consumer<WorkerEvent> {
     @Override
     public void accept(WorkerEvent event) {
         if (event instanceof WorkerEvent.Output o) {
-            OutputLine line = o.line();
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("worker", line.workerId());
-            m.put("stream", line.stream() == OutputLine.Stream.STDERR ? "err" : "out");
-            m.put("text", line.text());
+            // {"worker":..,"stream":..,"text":..,"line":N}, as Json.write of that map would give, built by hand:
+            // this runs for every line a worker writes.
+            StringBuilder head = Json.quote(new StringBuilder("{\"worker\":"), o.workerId())
+                    .append(",\"stream\":\"").append(o.stream() == OutputLine.Stream.STDERR ? "err" : "out").append("\",\"text\":");
+            String[] data = new String[o.texts().size()];
+            StringBuilder b = new StringBuilder();
+            for (int i = 0; i < data.length; i++) {
+                b.setLength(0);
+                data[i] = Json.quote(b.append(head), o.texts().get(i)).append(",\"line\":").toString();
+            }
             synchronized (this) {
-                long n = lines.merge(line.workerId(), 1L, Long::sum) - 1;
-                m.put("line", n);
-                append("output", line.workerId(), Json.write(m));
+                long n = lines.getOrDefault(o.workerId(), 0L);
+                for (String d : data) {
+                    append("output", o.workerId(), d + (n++) + "}");
+                }
+                lines.put(o.workerId(), n);
+                notifyAll();
             }
         } else if (event instanceof WorkerEvent.Changed c) {
             String data = Json.write(describe.apply(c.worker()));
@@ -171,6 +179,8 @@ public final class SessionEvents implements Consumer<WorkerEvent> {
         while (kept.size() > MAX_EVENTS || keptBytes > MAX_BYTES) {
             keptBytes -= kept.removeFirst().data().length() + 64;
         }
-        notifyAll();
+        if (!"output".equals(type)) {
+            notifyAll(); // output lines wake their waiters once per batch
+        }
     }
 }

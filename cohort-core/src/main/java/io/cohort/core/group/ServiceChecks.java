@@ -65,9 +65,9 @@ public final class ServiceChecks implements Consumer<WorkerEvent>, AutoCloseable
             if (awaitingLine.isEmpty()) {
                 return;
             }
-            Pattern p = awaitingLine.get(o.line().workerId());
-            if (p != null && p.matcher(o.line().text()).find() && awaitingLine.remove(o.line().workerId()) != null) {
-                markReady.accept(o.line().workerId());
+            Pattern p = awaitingLine.get(o.workerId());
+            if (p != null && o.texts().stream().anyMatch(t -> p.matcher(t).find()) && awaitingLine.remove(o.workerId()) != null) {
+                markReady.accept(o.workerId());
             }
         } else if (event instanceof WorkerEvent.Changed c) {
             Worker w = c.worker();

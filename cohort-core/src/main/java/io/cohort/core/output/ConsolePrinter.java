@@ -4,6 +4,7 @@ import io.cohort.OutputLine;
 import io.cohort.Worker;
 import io.cohort.core.WorkerEvent;
 import java.io.PrintStream;
+import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Semaphore;
@@ -12,7 +13,8 @@ import java.util.function.Consumer;
 
 /**
  * The one writer to the session's console: whole lines, each worker's in order, prefixed with the
- * worker's id ({@code [w1] }, or {@code [w1 err] } for stderr). Lines wait in a queue bounded in
+ * worker's id ({@code [w1] }, or {@code [w1 err] } for stderr); the lines a backend read at once
+ * are printed with one write. Lines wait in a queue bounded in
  * lines and in characters ({@value #MAX_QUEUED_CHARS}, about 16 MiB of text), so a slow console
  * slows the workers' pipes instead of filling the session's memory, even with lines of a megabyte.
  */
@@ -55,10 +57,26 @@ public final class ConsolePrinter implements Consumer<WorkerEvent>, AutoCloseabl
         return Math.min(MAX_QUEUED_CHARS, Math.max(1, line.length()));
     }
 
+    /** What the console shows for an event (lines joined by line ends, without a last one), or null for nothing. */
     static String format(WorkerEvent event) {
         if (event instanceof WorkerEvent.Output o) {
-            OutputLine l = o.line();
-            return "[" + l.workerId() + (l.stream() == OutputLine.Stream.STDERR ? " err] " : "] ") + l.text();
+            String prefix = "[" + o.workerId() + (o.stream() == OutputLine.Stream.STDERR ? " err] " : "] ");
+            List<String> texts = o.texts();
+            if (texts.size() == 1) {
+                return prefix + texts.get(0);
+            }
+            int size = 0;
+            for (String t : texts) {
+                size += prefix.length() + t.length() + 1;
+            }
+            StringBuilder b = new StringBuilder(size);
+            for (String t : texts) {
+                if (b.length() > 0) {
+                    b.append('\n');
+                }
+                b.append(prefix).append(t);
+            }
+            return b.toString();
         }
         Worker w = ((WorkerEvent.Changed) event).worker();
         return switch (w.status()) {

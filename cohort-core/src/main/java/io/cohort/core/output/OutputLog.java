@@ -19,12 +19,13 @@ import java.util.function.Consumer;
 
 /**
  * Keeps every worker's output on disk: {@code <session>/workers/<id>/output.log}, one line per line
- * written, after a marker of its stream ({@code "out | "} or {@code "err | "}), written as it comes.
+ * written, after a marker of its stream ({@code "out | "} or {@code "err | "}), written as it comes:
+ * each batch of lines a backend read at once is one write.
  *
  * <p>A log that cannot be written (the disk is full, or the folder went away) never stops the
  * worker or its console: the session says so once, with the file and the reason, and the lines go
  * on to the console. Each later line tries again; when the write succeeds the log resumes with a
- * line that says how many lines it misses ({@link #GAP}), so a reader of the log knows. A line is
+ * line that says how many lines it misses ({@link #GAP}), so a reader of the log knows. Lines are
  * written whole or not at all: a write cut short by a full disk is cut back off the file.
  */
 public final class OutputLog implements Consumer<WorkerEvent>, AutoCloseable {
@@ -47,8 +48,7 @@ public final class OutputLog implements Consumer<WorkerEvent>, AutoCloseable {
     @Override
     public void accept(WorkerEvent event) {
         if (event instanceof WorkerEvent.Output o) {
-            OutputLine line = o.line();
-            logs.computeIfAbsent(line.workerId(), id -> new WorkerLog(file(id))).append(line);
+            logs.computeIfAbsent(o.workerId(), id -> new WorkerLog(file(id))).append(o.stream(), o.texts());
         } else if (event instanceof WorkerEvent.Changed c && c.worker().status().isFinal()) {
             WorkerLog log = logs.remove(c.worker().id());
             if (log != null) {
@@ -100,18 +100,26 @@ public final class OutputLog implements Consumer<WorkerEvent>, AutoCloseable {
             this.file = file;
         }
 
-        synchronized void append(OutputLine line) {
+        /** The lines, in one write: all of them or, when the disk is full, none. */
+        synchronized void append(OutputLine.Stream stream, List<String> lines) {
             if (channel == null && !open()) {
-                missed(failure);
+                missed(failure, lines.size());
                 return;
             }
-            StringBuilder text = new StringBuilder();
+            String marker = stream == OutputLine.Stream.STDERR ? ERR : OUT;
+            int size = 0;
+            for (String l : lines) {
+                size += l.length() + marker.length() + 1;
+            }
+            StringBuilder text = new StringBuilder(size + (missing > 0 ? 200 : 0));
             if (missing > 0) {
                 text.append(GAP).append(missing).append(missing == 1 ? " line" : " lines")
                         .append(" of this worker's output are missing here: the log could not be written (")
                         .append(failure).append("); they went to the session's console only\n");
             }
-            text.append(line.stream() == OutputLine.Stream.STDERR ? ERR : OUT).append(line.text()).append('\n');
+            for (String l : lines) {
+                text.append(marker).append(l).append('\n');
+            }
             ByteBuffer bytes = ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8));
             try {
                 while (bytes.hasRemaining()) {
@@ -131,18 +139,18 @@ public final class OutputLog implements Consumer<WorkerEvent>, AutoCloseable {
                     // The file is gone or broken: reopened on the next line.
                     closeChannel();
                 }
-                missed(reason(e));
+                missed(reason(e), lines.size());
             }
         }
 
-        private void missed(String why) {
+        private void missed(String why, int lines) {
             if (missing == 0) {
                 LOG.log(System.Logger.Level.WARNING, "cohort: cannot write " + file + ": " + why + ". The worker goes"
                         + " on and its lines still reach the console; the log resumes, with a note of what it misses, once"
                         + " it can be written again (free space on that disk).");
             }
             failure = why;
-            missing++;
+            missing += lines;
         }
 
         /** Opens the file for appending; false (with the reason kept) when it cannot be. */

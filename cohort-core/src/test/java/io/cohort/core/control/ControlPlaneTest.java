@@ -293,8 +293,8 @@ class ControlPlaneTest {
         }
 
         @Override
-        public void output(io.cohort.OutputLine.Stream stream, String line) {
-            events.add(stream + " " + line);
+        public void output(io.cohort.OutputLine.Stream stream, List<String> lines) {
+            lines.forEach(line -> events.add(stream + " " + line));
         }
 
         @Override

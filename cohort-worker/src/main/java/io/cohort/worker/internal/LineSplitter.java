@@ -1,9 +1,11 @@
 package io.cohort.worker.internal;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -21,46 +23,96 @@ public final class LineSplitter {
     private LineSplitter() {
     }
 
+    /** Hands over every line, one at a time (see {@link #pumpBatches}). */
     public static void pump(InputStream in, Consumer<String> lines) throws IOException {
-        byte[] buf = new byte[16384];
-        ByteArrayOutputStream line = new ByteArrayOutputStream(256);
-        boolean afterCr = false;
-        int n;
-        while ((n = in.read(buf)) > 0) {
-            for (int i = 0; i < n; i++) {
-                byte b = buf[i];
-                if (b == '\n') {
-                    if (!afterCr) {
-                        emit(line, lines);
-                    }
-                    afterCr = false;
-                } else if (b == '\r') {
-                    emit(line, lines);
-                    afterCr = true;
-                } else {
-                    afterCr = false;
-                    line.write(b);
-                    if (line.size() >= MAX_LINE) {
-                        emitPiece(line, lines);
-                    }
-                }
-            }
-        }
-        if (line.size() > 0) {
-            emit(line, lines);
-        }
+        pumpBatches(in, batch -> batch.forEach(lines));
     }
 
     /**
-     * Hands over a piece of a long line, cut at a character boundary: the bytes of a UTF-8 character
-     * that is not complete yet stay for the next piece.
+     * Reads {@code in} to its end and hands over, after each read, the lines that read completed, in
+     * order, as one list (never empty). A program that writes fast fills the pipe, so one read brings
+     * thousands of lines and whoever takes them pays once per read rather than once per line.
      */
-    private static void emitPiece(ByteArrayOutputStream line, Consumer<String> lines) {
-        byte[] bytes = line.toByteArray();
-        int cut = boundary(bytes, bytes.length);
-        lines.accept(new String(bytes, 0, cut, StandardCharsets.UTF_8));
-        line.reset();
-        line.write(bytes, cut, bytes.length - cut);
+    public static void pumpBatches(InputStream in, Consumer<List<String>> batches) throws IOException {
+        byte[] buf = new byte[READ];
+        Pending pending = new Pending();
+        boolean afterCr = false;
+        int n;
+        while ((n = in.read(buf)) > 0) {
+            List<String> out = new ArrayList<>();
+            int start = 0;
+            for (int i = 0; i < n; i++) {
+                byte b = buf[i];
+                if (b != '\n' && b != '\r') {
+                    afterCr = false;
+                    continue;
+                }
+                if (b == '\n' && afterCr) {
+                    // The LF of a CR LF: that line was handed over at its CR.
+                    afterCr = false;
+                    start = i + 1;
+                    continue;
+                }
+                afterCr = b == '\r';
+                if (pending.length == 0 && i - start < MAX_LINE) {
+                    out.add(new String(buf, start, i - start, StandardCharsets.UTF_8));
+                } else {
+                    pending.append(buf, start, i - start);
+                    pending.pieces(out);
+                    out.add(pending.take());
+                }
+                start = i + 1;
+            }
+            if (start < n) {
+                pending.append(buf, start, n - start);
+                pending.pieces(out);
+            }
+            if (!out.isEmpty()) {
+                batches.accept(out);
+            }
+        }
+        if (pending.length > 0) {
+            batches.accept(List.of(pending.take()));
+        }
+    }
+
+    /** How much one read asks for: a pipe's whole buffer on Linux. */
+    private static final int READ = 1 << 16;
+
+    /** The start of a line that one read did not finish. */
+    private static final class Pending {
+        byte[] bytes = new byte[256];
+        int length;
+
+        void append(byte[] from, int offset, int count) {
+            if (length + count > bytes.length) {
+                bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, length + count));
+            }
+            System.arraycopy(from, offset, bytes, length, count);
+            length += count;
+        }
+
+        /**
+         * Hands over pieces of a line that grew to {@link #MAX_LINE} bytes, each cut at a character
+         * boundary: the bytes of a UTF-8 character that is not complete yet stay for the next piece.
+         */
+        void pieces(List<String> out) {
+            while (length >= MAX_LINE) {
+                int cut = boundary(bytes, MAX_LINE);
+                out.add(new String(bytes, 0, cut, StandardCharsets.UTF_8));
+                System.arraycopy(bytes, cut, bytes, 0, length - cut);
+                length -= cut;
+            }
+        }
+
+        String take() {
+            String s = new String(bytes, 0, length, StandardCharsets.UTF_8);
+            length = 0;
+            if (bytes.length > 4096) {
+                bytes = new byte[256];
+            }
+            return s;
+        }
     }
 
     /** Where to cut {@code bytes[0, end)} so that no complete-looking character is split: before an unfinished one. */
@@ -75,10 +127,5 @@ public final class LineSplitter {
             return length > back && end - back > 0 ? end - back : end;
         }
         return end; // not UTF-8 here anyway: cut where the limit is
-    }
-
-    private static void emit(ByteArrayOutputStream line, Consumer<String> lines) {
-        lines.accept(line.toString(StandardCharsets.UTF_8));
-        line.reset();
     }
 }

@@ -44,4 +44,53 @@ class LineSplitterTest {
         java.util.Arrays.fill(bytes, (byte) 0x80);
         assertThat(lines(bytes)).hasSize(2);
     }
+
+    /** A stream that gives its bytes in the pieces given, at most one piece per read, as a pipe does. */
+    private static java.io.InputStream reads(String... pieces) {
+        java.util.Iterator<byte[]> it = java.util.Arrays.stream(pieces).map(p -> p.getBytes(StandardCharsets.UTF_8)).iterator();
+        return new java.io.InputStream() {
+            byte[] piece = new byte[0];
+            int at;
+
+            @Override
+            public int read() {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                if (at == piece.length) {
+                    if (!it.hasNext()) {
+                        return -1;
+                    }
+                    piece = it.next();
+                    at = 0;
+                }
+                int n = Math.min(len, piece.length - at);
+                System.arraycopy(piece, at, b, off, n);
+                at += n;
+                return n;
+            }
+        };
+    }
+
+    @Test
+    void eachReadHandsOverTheLinesItCompletedAsOneBatchWhateverWhereTheReadsCut() throws IOException {
+        List<List<String>> batches = new ArrayList<>();
+        // A line cut between reads, a CR LF cut between its CR and its LF, an empty line, a read with no line end.
+        LineSplitter.pumpBatches(reads("one\ntw", "o\r", "\nthree\n\nfo", "u", "r\nfive"), batches::add);
+
+        assertThat(batches).containsExactly(List.of("one"), List.of("two"), List.of("three", ""), List.of("four"), List.of("five"));
+    }
+
+    @Test
+    void aLineLongerThanTheLimitAcrossManyReadsComesInPiecesInOrder() throws IOException {
+        String half = "x".repeat(LineSplitter.MAX_LINE / 2 + 1);
+        List<String> out = new ArrayList<>();
+        LineSplitter.pump(reads(half, half, half + "\nend\n"), out::add);
+
+        assertThat(out).hasSize(3).last().isEqualTo("end");
+        assertThat(out.get(0)).hasSize(LineSplitter.MAX_LINE);
+        assertThat(out.get(0) + out.get(1)).isEqualTo(half.repeat(3));
+    }
 }
