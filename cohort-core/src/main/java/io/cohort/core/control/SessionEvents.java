@@ -7,7 +7,6 @@ import io.cohort.core.WorkerEvent;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -36,7 +35,43 @@ public final class SessionEvents implements Consumer<WorkerEvent> {
     public record Event(long id, String type, String worker, String data) {
     }
 
-    private final ArrayDeque<Event> kept = new ArrayDeque<>();
+    /**
+     * Output lines of one worker as the batch they came in: their events (and JSON) are made only
+     * when a client reads them, so a worker's output costs this stream one entry per batch.
+     *
+     * @param firstId   the id of the first line's event
+     * @param worker    the worker
+     * @param err       true for stderr
+     * @param firstLine the worker's line number of the first line
+     * @param texts     the lines
+     */
+    private record Lines(long firstId, String worker, boolean err, long firstLine, List<String> texts) {
+        long lastId() {
+            return firstId + texts.size() - 1;
+        }
+
+        Event event(long id) {
+            int i = (int) (id - firstId);
+            StringBuilder b = Json.quote(new StringBuilder("{\"worker\":"), worker)
+                    .append(",\"stream\":\"").append(err ? "err" : "out").append("\",\"text\":");
+            String data = Json.quote(b, texts.get(i)).append(",\"line\":").append(firstLine + i).append('}').toString();
+            return new Event(id, "output", worker, data);
+        }
+
+        /** The same lines from event {@code id} on. */
+        Lines from(long id) {
+            int i = (int) (id - firstId);
+            return new Lines(id, worker, err, firstLine + i, List.copyOf(texts.subList(i, texts.size())));
+        }
+
+        static long cost(String text) {
+            return text.length() + 128L;
+        }
+    }
+
+    /** Kept events, oldest first: each an {@link Event} or {@link Lines}. */
+    private final ArrayDeque<Object> kept = new ArrayDeque<>();
+    private long keptEvents;
     private final Map<String, Long> lines = new HashMap<>();
     /** Workers whose end has been published: a wait for their output ends. */
     private final java.util.Set<String> ended = new java.util.HashSet<>();
@@ -54,22 +89,20 @@ public final class SessionEvents implements Consumer<WorkerEvent> {
     @Override
     public void accept(WorkerEvent event) {
         if (event instanceof WorkerEvent.Output o) {
-            // {"worker":..,"stream":..,"text":..,"line":N}, as Json.write of that map would give, built by hand:
-            // this runs for every line a worker writes.
-            StringBuilder head = Json.quote(new StringBuilder("{\"worker\":"), o.workerId())
-                    .append(",\"stream\":\"").append(o.stream() == OutputLine.Stream.STDERR ? "err" : "out").append("\",\"text\":");
-            String[] data = new String[o.texts().size()];
-            StringBuilder b = new StringBuilder();
-            for (int i = 0; i < data.length; i++) {
-                b.setLength(0);
-                data[i] = Json.quote(b.append(head), o.texts().get(i)).append(",\"line\":").toString();
-            }
             synchronized (this) {
-                long n = lines.getOrDefault(o.workerId(), 0L);
-                for (String d : data) {
-                    append("output", o.workerId(), d + (n++) + "}");
+                if (closed) {
+                    return;
                 }
-                lines.put(o.workerId(), n);
+                long n = lines.getOrDefault(o.workerId(), 0L);
+                Lines l = new Lines(lastId + 1, o.workerId(), o.stream() == OutputLine.Stream.STDERR, n, o.texts());
+                lines.put(o.workerId(), n + o.texts().size());
+                lastId = l.lastId();
+                kept.addLast(l);
+                keptEvents += o.texts().size();
+                for (String t : o.texts()) {
+                    keptBytes += Lines.cost(t);
+                }
+                trim();
                 notifyAll();
             }
         } else if (event instanceof WorkerEvent.Changed c) {
@@ -135,13 +168,30 @@ public final class SessionEvents implements Consumer<WorkerEvent> {
         while (true) {
             List<Event> out = new ArrayList<>();
             long cursor = after;
-            Event first = kept.peekFirst();
-            if (first != null && first.id() > after + 1) {
-                out.add(new Event(first.id() - 1, "gap", null,
-                        "{\"from\":" + (after + 1) + ",\"to\":" + (first.id() - 1) + "}"));
-                cursor = first.id() - 1;
+            Object first = kept.peekFirst();
+            long firstId = first == null ? 0 : first instanceof Lines l ? l.firstId() : ((Event) first).id();
+            if (first != null && firstId > after + 1) {
+                out.add(new Event(firstId - 1, "gap", null,
+                        "{\"from\":" + (after + 1) + ",\"to\":" + (firstId - 1) + "}"));
+                cursor = firstId - 1;
             }
-            for (Event e : kept) {
+            for (Object o : kept) {
+                if (o instanceof Lines l) {
+                    if (l.lastId() > cursor) {
+                        long from = Math.max(cursor + 1, l.firstId());
+                        // Whether a batch is wanted depends on its type and worker, the same for all its lines.
+                        Event e = l.event(from);
+                        if (wanted.test(e)) {
+                            out.add(e);
+                            for (long id = from + 1; id <= l.lastId(); id++) {
+                                out.add(l.event(id));
+                            }
+                        }
+                        cursor = l.lastId();
+                    }
+                    continue;
+                }
+                Event e = (Event) o;
                 if (e.id() > cursor) {
                     cursor = e.id();
                     if (wanted.test(e) || e.type().equals("closed")) {
@@ -175,12 +225,31 @@ public final class SessionEvents implements Consumer<WorkerEvent> {
         }
         Event e = new Event(++lastId, type, worker, data);
         kept.addLast(e);
+        keptEvents++;
         keptBytes += data.length() + 64;
-        while (kept.size() > MAX_EVENTS || keptBytes > MAX_BYTES) {
-            keptBytes -= kept.removeFirst().data().length() + 64;
-        }
-        if (!"output".equals(type)) {
-            notifyAll(); // output lines wake their waiters once per batch
+        trim();
+        notifyAll();
+    }
+
+    /** Drops the oldest events (or the oldest lines of a batch) until what is kept is within bounds. */
+    private void trim() {
+        while (keptEvents > MAX_EVENTS || keptBytes > MAX_BYTES) {
+            Object first = kept.removeFirst();
+            if (first instanceof Event e) {
+                keptEvents--;
+                keptBytes -= e.data().length() + 64;
+                continue;
+            }
+            Lines l = (Lines) first;
+            int drop = 0;
+            while (drop < l.texts().size() && (keptEvents > MAX_EVENTS || keptBytes > MAX_BYTES)) {
+                keptBytes -= Lines.cost(l.texts().get(drop));
+                keptEvents--;
+                drop++;
+            }
+            if (drop < l.texts().size()) {
+                kept.addFirst(l.from(l.firstId() + drop));
+            }
         }
     }
 }
