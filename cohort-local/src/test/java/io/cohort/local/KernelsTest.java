@@ -88,6 +88,30 @@ class KernelsTest {
                 .containsExactly("w1 true");
     }
 
+    private long compiledClasses(String name) throws IOException {
+        try (var classes = Files.walk(session.directory().resolve("launches"))) {
+            return classes.filter(p -> p.getFileName().toString().equals(name)).count();
+        }
+    }
+
+    @Test
+    void theSameCodeLaunchedAgainRunsWhatWasCompiledButAChangedScriptIsCompiledAgain() throws IOException {
+        assertThat(run(Program.code("System.out.println(\"same\");"))).containsExactly("same");
+        assertThat(run(Program.code("System.out.println(\"same\");"))).containsExactly("same");
+        assertThat(compiledClasses("CohortMain.class")).as("javac ran for the first launch only").isEqualTo(1);
+        assertThat(run(Program.code("System.out.println(\"other\");"))).containsExactly("other");
+        assertThat(compiledClasses("CohortMain.class")).isEqualTo(2);
+
+        Path script = project.resolve("Again.java");
+        Files.writeString(script, "public class Again { public static void main(String[] a) { System.out.println(\"v1\"); } }");
+        assertThat(run(Program.script("Again.java"))).containsExactly("v1");
+        assertThat(run(Program.script("Again.java"))).containsExactly("v1");
+        assertThat(compiledClasses("Again.class")).isEqualTo(1);
+        Files.writeString(script, "public class Again { public static void main(String[] a) { System.out.println(\"v2\"); } }");
+        assertThat(run(Program.script("Again.java"))).containsExactly("v2");
+        assertThat(compiledClasses("Again.class")).isEqualTo(2);
+    }
+
     @Test
     void javaCodeIsCompiledOncePerLaunch() throws IOException {
         session.launch(LaunchRequest.of(3, 0.2, 0.3, Program.code("System.out.println(1);")));
