@@ -34,7 +34,7 @@ public final class LineSplitter {
      * thousands of lines and whoever takes them pays once per read rather than once per line.
      */
     public static void pumpBatches(InputStream in, Consumer<List<String>> batches) throws IOException {
-        byte[] buf = new byte[READ];
+        byte[] buf = new byte[FIRST_READ];
         Pending pending = new Pending();
         boolean afterCr = false;
         int n;
@@ -70,14 +70,20 @@ public final class LineSplitter {
             if (!out.isEmpty()) {
                 batches.accept(out);
             }
+            if (n == buf.length && buf.length < MAX_READ) {
+                // A program that fills the buffer writes fast: read more at once (a quiet one keeps a small buffer).
+                buf = new byte[buf.length * 4];
+            }
         }
         if (pending.length > 0) {
             batches.accept(List.of(pending.take()));
         }
     }
 
-    /** How much one read asks for: a pipe's whole buffer on Linux. */
-    private static final int READ = 1 << 16;
+    /** How much one read asks for at first; it grows to {@link #MAX_READ} for a program that keeps it full. */
+    private static final int FIRST_READ = 4096;
+    /** A pipe's whole buffer on Linux. */
+    private static final int MAX_READ = 1 << 16;
 
     /** The start of a line that one read did not finish. */
     private static final class Pending {
