@@ -9,6 +9,7 @@
 #   bench/run.sh 8               only the dashboard in headless Chromium (--lines=N per busy worker, --seconds=S a round)
 #   bench/run.sh 9               only worker groups: launch to group ready (4, 16, 64), elastic vs fixed pool
 #   bench/run.sh 11              only output lines forwarded: seq 1 3000000 through a worker vs seq | sed (--lines=N)
+#   bench/run.sh 12              only scale: 1, 8, 32, 128, 256 local workers, launch to all running, session CPU and memory
 # Builds with the reactor only (mvn package -pl bench -am): nothing is installed into ~/.m2.
 # Every figure is a ratio against a baseline measured in the same run; the report is also
 # written to bench/target/bench-report.txt.
@@ -61,6 +62,7 @@ run_python=no; if wants 7; then run_python=yes; fi
 run_dashboard=no; if wants 8; then run_dashboard=yes; fi
 run_groups=no; if wants 9; then run_groups=yes; fi
 run_output=no; if wants 11; then run_output=yes; fi
+run_scale=no; if wants 12; then run_scale=yes; fi
 
 # Benchmark 7 runs a Python session, which starts `cohort serve` from the jar (bin/cohort python).
 if [ "$run_python" = yes ] && [ ! -f cohort-cli/target/cohort.jar ]; then
@@ -109,6 +111,10 @@ mkdir -p bench/target
   if [ "$run_output" = yes ]; then
     echo
     java -cp "$cp" io.cohort.bench.OutputBench "${out_opts[@]}" "${opts[@]}" || rc=$?
+  fi
+  if [ "$run_scale" = yes ]; then
+    echo
+    java -cp "$cp" io.cohort.bench.ScaleBench || rc=$?
   fi
   if [ "$run_python" = yes ]; then
     echo
