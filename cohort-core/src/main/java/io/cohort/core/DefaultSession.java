@@ -98,6 +98,16 @@ final class DefaultSession implements Session {
             throw new CohortException("cannot create the session directory " + directory + ": " + e.getMessage()
                     + ". Set -Dcohort.home to a writable folder", e);
         }
+        java.util.concurrent.CompletableFuture<io.cohort.core.store.Store> store = new java.util.concurrent.CompletableFuture<>();
+        Thread opening = new Thread(() -> {
+            try {
+                store.complete(io.cohort.core.store.Store.open(directory.resolve("session.db"), settings.durability()));
+            } catch (Throwable e) {
+                store.completeExceptionally(e);
+            }
+        }, "cohort-store-open");
+        opening.setDaemon(true);
+        opening.start();
         this.registry = new WorkerRegistry(events, clock);
         this.outputLog = new OutputLog(directory);
         events.subscribe(outputLog);
@@ -106,9 +116,14 @@ final class DefaultSession implements Session {
             events.subscribe(console);
         }
         AgentRegistry agents = new AgentRegistry(clock);
-        this.backend = openBackend(options, agents);
+        try {
+            this.backend = openBackend(options, agents);
+        } catch (RuntimeException | Error e) {
+            store.thenAccept(io.cohort.core.store.Store::close); // not left holding the database
+            throw e;
+        }
         this.admission = new Admission(backend.capacity(), options.cpuOvercommit());
-        this.hub = new SessionHub(directory, backend.masterAddress(), agents, settings.durability(),
+        this.hub = new SessionHub(directory, backend.masterAddress(), agents, store,
                 settings.maxRequestBytes(), settings.snapshotMaxBytes(), clock);
         this.preparer = new ProgramPreparer(options.workingDirectory(), settings, hub.pythonRunner());
         preparer.warmUp();

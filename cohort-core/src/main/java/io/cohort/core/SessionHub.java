@@ -40,9 +40,13 @@ final class SessionHub implements Consumer<WorkerEvent>, AutoCloseable {
     private final Path clientsDirectory;
     private final ScheduledExecutorService timer;
 
-    SessionHub(Path directory, String bindAddress, AgentRegistry agents, Durability durability, long maxJsonBytes,
-               long maxSnapshotBytes, Clock clock) {
-        this.store = Store.open(directory.resolve("session.db"), durability);
+    /**
+     * @param opening the session's database, being opened (on another thread while the backend opens:
+     *              SQLite's native library and schema take about a tenth of a second of CPU)
+     */
+    SessionHub(Path directory, String bindAddress, AgentRegistry agents, java.util.concurrent.CompletableFuture<Store> opening,
+               long maxJsonBytes, long maxSnapshotBytes, Clock clock) {
+        this.store = opened(opening);
         this.journal = new SessionJournal(store);
         this.queues = new QueueService(new io.cohort.core.queue.SqliteQueueJournal(store), clock);
         this.results = new ResultStore(store, clock);
@@ -55,6 +59,20 @@ final class SessionHub implements Consumer<WorkerEvent>, AutoCloseable {
             return t;
         });
         every(java.time.Duration.ofMillis(250), "the lease timer (expiring leases)", queues::expireLeases);
+    }
+
+    private static Store opened(java.util.concurrent.CompletableFuture<Store> store) {
+        try {
+            return store.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw e;
+        }
     }
 
     /**

@@ -22,7 +22,8 @@ class BackgroundFailuresTest {
 
     @Test
     void aPeriodicTaskOfTheSessionThatThrowsIsReportedAndRunsAgain() {
-        SessionHub hub = new SessionHub(dir, "127.0.0.1", new AgentRegistry(new MutableClock()), Durability.COMMIT, 4096, 4096,
+        SessionHub hub = new SessionHub(dir, "127.0.0.1", new AgentRegistry(new MutableClock()),
+                java.util.concurrent.CompletableFuture.completedFuture(io.cohort.core.store.Store.open(dir.resolve("session.db"), Durability.COMMIT)), 4096, 4096,
                 new MutableClock());
         try (LogCapture log = new LogCapture()) {
             AtomicInteger runs = new AtomicInteger();
@@ -64,7 +65,8 @@ class BackgroundFailuresTest {
             }
         };
         try (LogCapture log = new LogCapture()) {
-            SessionHub hub = new SessionHub(dir, "127.0.0.1", new AgentRegistry(time), Durability.COMMIT, 4096, 4096, clock);
+            SessionHub hub = new SessionHub(dir, "127.0.0.1", new AgentRegistry(time), java.util.concurrent.CompletableFuture.completedFuture(
+                    io.cohort.core.store.Store.open(dir.resolve("session.db"), Durability.COMMIT)), 4096, 4096, clock);
             try {
                 await().atMost(Duration.ofSeconds(20)).until(() -> log.reports().stream()
                         .anyMatch(r -> r.contains("the lease timer") && r.contains("injected failure of the lease timer's clock")));

@@ -35,8 +35,22 @@ final class AppProxy {
             "authorization", "cookie", BrowserCredential.CSRF_HEADER.toLowerCase(Locale.ROOT), "http2-settings");
     private final SessionRoutes session;
     private final Supplier<BrowserCredential> credential;
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(5)).build();
+    /** Made at the first app request: an HttpClient loads TLS and starts a thread, which a session without apps never needs. */
+    private volatile HttpClient http;
+
+    private HttpClient http() {
+        HttpClient c = http;
+        if (c == null) {
+            synchronized (this) {
+                if (http == null) {
+                    http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                            .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(5)).build();
+                }
+                c = http;
+            }
+        }
+        return c;
+    }
 
     private final Supplier<org.eclipse.jetty.websocket.server.ServerWebSocketContainer> sockets;
 
@@ -129,7 +143,7 @@ final class AppProxy {
 
     private java.net.http.WebSocket connect(Request r, String address, String pathAndQuery, AppSocket bridge)
             throws IOException, InterruptedException {
-        java.net.http.WebSocket.Builder b = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
+        java.net.http.WebSocket.Builder b = http().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
         String cookie = r.header("Cookie");
         if (cookie != null && !credential.get().withoutCredential(cookie).isEmpty()) {
             b.header("Cookie", credential.get().withoutCredential(cookie));
@@ -189,7 +203,7 @@ final class AppProxy {
         }
         b.method(r.method, body);
         try {
-            return http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+            return http().send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
         } catch (ConnectException e) {
             throw e;
         } catch (IOException e) {

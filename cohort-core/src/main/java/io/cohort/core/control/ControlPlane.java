@@ -40,18 +40,26 @@ public final class ControlPlane implements AutoCloseable {
      * take's 60 s), and than the event stream's keep-alive.
      */
     static final long IDLE_TIMEOUT_MS = QueueRoutes.MAX_WAIT_MS + 30_000;
-    private static final String UNAUTHORIZED = Json.write(Map.of("error",
-            "missing or wrong token: send the header 'Authorization: Bearer $COHORT_TOKEN'"));
-    private static final String UNAUTHORIZED_BROWSER = Json.write(Map.of("error",
+    private static final String UNAUTHORIZED = error(
+            "missing or wrong token: send the header 'Authorization: Bearer $COHORT_TOKEN'");
+    private static final String UNAUTHORIZED_BROWSER = error(
             "not signed in: open the dashboard URL the session printed when it opened (it ends in /ui/?token=...),"
-                    + " or send the header 'Authorization: Bearer $COHORT_TOKEN'"));
-    private static final String FORBIDDEN = Json.write(Map.of("error",
+                    + " or send the header 'Authorization: Bearer $COHORT_TOKEN'");
+    private static final String FORBIDDEN = error(
             "a change from the browser must carry the header " + BrowserCredential.CSRF_HEADER
-                    + " with the value of the dashboard page's cohort-csrf meta tag; reload the dashboard"));
+                    + " with the value of the dashboard page's cohort-csrf meta tag; reload the dashboard");
     /** Methods that change nothing: a browser's cookie is enough for them; any other needs the CSRF value too. */
     private static final java.util.Set<String> SAFE_METHODS = java.util.Set.of("GET", "HEAD");
 
-    private final Server jetty;
+    /** Jetty, once the first connection came ({@link #startOnFirstConnection}); null until then. */
+    private volatile Server jetty;
+    /** The bound listening socket: its port is the control plane's from the start; Jetty takes it over. */
+    private final java.nio.channels.ServerSocketChannel listening;
+    private final String bindAddress;
+    private final Thread starter;
+    /** What the starter waits on for the first connection; woken by {@link #close}. */
+    private final java.nio.channels.Selector firstConnection;
+    private volatile boolean closed;
     private final byte[] token;
     private final String tokenText;
     private final long maxJsonBytes;
@@ -94,15 +102,80 @@ public final class ControlPlane implements AutoCloseable {
         new SecureRandom().nextBytes(random);
         this.tokenText = HexFormat.of().formatHex(random);
         this.token = tokenText.getBytes(StandardCharsets.US_ASCII);
+        this.bindAddress = bindAddress;
+        try {
+            this.listening = java.nio.channels.ServerSocketChannel.open();
+            listening.bind(new java.net.InetSocketAddress(bindAddress, 0), ACCEPT_QUEUE);
+            listening.configureBlocking(false);
+            this.firstConnection = java.nio.channels.Selector.open();
+            listening.register(firstConnection, java.nio.channels.SelectionKey.OP_ACCEPT);
+        } catch (IOException | RuntimeException e) {
+            throw new CohortException("cannot start the control plane on " + bindAddress + ": " + e.getMessage(), e);
+        }
+        int port = listening.socket().getLocalPort();
+        this.url = "http://" + bindAddress + ":" + port;
+        this.credential = new BrowserCredential(port);
+        this.starter = new Thread(this::startOnFirstConnection, "cohort-http-start");
+        starter.setDaemon(true);
+        starter.start();
+    }
+
+    /** Room for connections that wait to be accepted, e.g. while Jetty starts. */
+    private static final int ACCEPT_QUEUE = 1024;
+
+    /**
+     * Starts Jetty when the first connection arrives, not before: a session whose workers never call
+     * it (shell or Java programs that use no queue, result or API) never loads or runs a web server,
+     * and opening a session does not wait for one (about half a second of class loading and start on
+     * two cores; benchmark 1). The socket is bound from the start, so the URL is known and a
+     * connection that comes while Jetty starts waits in the accept queue: callers only see a first
+     * answer that is a little slower.
+     */
+    private void startOnFirstConnection() {
+        try (java.nio.channels.Selector selector = firstConnection) {
+            while (!closed && selector.select() == 0) {
+                // woken without a connection: closing, or spurious
+            }
+        } catch (IOException | java.nio.channels.ClosedSelectorException e) {
+            if (!closed) {
+                io.cohort.core.backend.Background.report("waiting for the control plane's first connection on " + url, e);
+            }
+            return;
+        }
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            try {
+                listening.configureBlocking(true);
+                start();
+            } catch (Exception e) {
+                io.cohort.core.backend.Background.report("starting the control plane on " + url
+                        + " (workers and clients cannot reach the session)", e);
+                try {
+                    listening.close();
+                } catch (IOException ignored) {
+                    // nothing more to do
+                }
+            }
+        }
+    }
+
+    /** Starts Jetty on the bound socket. */
+    private void start() throws Exception {
         // Threads only for requests being worked on (waiting ones hold none); idle threads go away.
         QueuedThreadPool threads = new QueuedThreadPool(512, 4, 30_000);
         threads.setName("cohort-http");
         threads.setDaemon(true);
-        this.jetty = new Server(threads);
-        ServerConnector connector = new ServerConnector(jetty);
+        Server jetty = new Server(threads);
+        ServerConnector connector = new ServerConnector(jetty) {
+            @Override
+            protected java.nio.channels.ServerSocketChannel openAcceptChannel() {
+                return listening;
+            }
+        };
         connector.setHost(bindAddress);
-        connector.setPort(0);
-        connector.setAcceptQueueSize(1024);
+        connector.setAcceptQueueSize(ACCEPT_QUEUE);
         connector.setIdleTimeout(IDLE_TIMEOUT_MS);
         connector.getConnectionFactory(HttpConnectionFactory.class).getHttpConfiguration().setSendServerVersion(false);
         jetty.addConnector(connector);
@@ -118,10 +191,20 @@ public final class ControlPlane implements AutoCloseable {
             } catch (Exception ignored) {
                 // already failing
             }
-            throw new CohortException("cannot start the control plane on " + bindAddress + ": " + e.getMessage(), e);
+            throw e;
         }
-        this.url = "http://" + bindAddress + ":" + connector.getLocalPort();
-        this.credential = new BrowserCredential(connector.getLocalPort());
+        this.jetty = jetty;
+    }
+
+    /**
+     * A JSON error answer, {"error": message}, for the constant messages above: written by hand, so
+     * that loading this class does not load Jackson (the session opens without it).
+     */
+    private static String error(String message) {
+        if (message.chars().anyMatch(c -> c < 0x20 || c == '"' || c == '\\')) {
+            throw new IllegalArgumentException("a constant error message needs no escaping: " + message);
+        }
+        return "{\"error\":\"" + message + "\"}";
     }
 
     /** The dashboard's address with the token, for the session to print once: opening it signs the browser in. */
@@ -304,10 +387,24 @@ public final class ControlPlane implements AutoCloseable {
 
     @Override
     public void close() {
+        Server started;
+        synchronized (this) {
+            closed = true;
+            started = jetty;
+        }
+        firstConnection.wakeup();
         try {
-            jetty.stop();
+            if (started != null) {
+                started.stop();
+            }
         } catch (Exception e) {
             LOG.log(System.Logger.Level.WARNING, "cohort: stopping the control plane failed: " + e, e);
+        } finally {
+            try {
+                listening.close(); // also ends the wait for a first connection
+            } catch (IOException ignored) {
+                // already closed
+            }
         }
     }
 }

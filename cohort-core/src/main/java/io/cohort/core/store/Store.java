@@ -116,7 +116,8 @@ public final class Store implements AutoCloseable {
     }
 
     private static Connection connect(Path file, Durability durability) throws SQLException {
-        Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
+        // SQLite's driver itself, not DriverManager: that would load every JDBC driver on the class path first.
+        Connection c = org.sqlite.JDBC.createConnection("jdbc:sqlite:" + file, new java.util.Properties());
         try (Statement s = c.createStatement()) {
             s.execute("PRAGMA journal_mode=WAL");
             s.execute("PRAGMA synchronous=" + durability.sqliteSynchronous);
