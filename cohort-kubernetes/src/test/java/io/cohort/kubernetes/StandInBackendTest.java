@@ -1,0 +1,165 @@
+package io.cohort.kubernetes;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.cohort.AwaitResult;
+import io.cohort.CohortException;
+import io.cohort.LaunchRequest;
+import io.cohort.OutputLine;
+import io.cohort.Program;
+import io.cohort.Session;
+import io.cohort.SessionOptions;
+import io.cohort.Status;
+import io.cohort.Worker;
+import io.cohort.kubernetes.fixtures.KubeletStandIn;
+import io.cohort.kubernetes.fixtures.StandInCluster;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.Pod;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The Kubernetes backend against fabric8's mock API server, whose pods the kubelet stand-in really runs. */
+class StandInBackendTest {
+    @TempDir
+    Path home;
+    StandInCluster cluster;
+    Session session;
+    final ByteArrayOutputStream console = new ByteArrayOutputStream();
+
+    @BeforeEach
+    void cluster() throws Exception {
+        cluster = new StandInCluster(home.resolve("cluster"));
+    }
+
+    Session open(Map<String, String> more) {
+        SessionOptions.Builder b = SessionOptions.builder().home(home.resolve("home")).backend("kubernetes")
+                .console(new PrintStream(console, true, StandardCharsets.UTF_8)).stopGrace(Duration.ofSeconds(1));
+        cluster.settings().forEach(b::setting);
+        more.forEach(b::setting);
+        session = Session.open(b.build());
+        return session;
+    }
+
+    @AfterEach
+    void close() {
+        try {
+            if (session != null) {
+                String id = session.id();
+                session.close();
+                assertThat(cluster.pods(id)).as("pods left after the session closed").isEmpty();
+                assertThat(cluster.client.configMaps().inNamespace(StandInCluster.NAMESPACE).list().getItems())
+                        .as("the owner is deleted").isEmpty();
+                await().atMost(Duration.ofSeconds(10)).until(() -> cluster.kubelet.liveProcesses().isEmpty());
+            }
+        } finally {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void helloWorkersRunAsPodsWithTheirOwnAddressesAndOutputInTheSession() {
+        Session s = open(Map.of());
+        List<Worker> ws = s.launch(LaunchRequest.builder().n(3).cpu(0.25).memoryGb(0.25)
+                .program(Program.code(io.cohort.Kernel.SHELL,
+                        "echo \"hello from $CDSW_ENGINE_ID at $CDSW_IP_ADDRESS on $HOSTNAME\"; echo to-stderr >&2"))
+                .build());
+        AwaitResult r = s.await(ws, true, Duration.ofMinutes(2));
+        assertThat(r.failures()).isEmpty();
+        List<Pod> pods = cluster.pods(s.id());
+        assertThat(pods).hasSize(3);
+        for (Worker w : r.workers()) {
+            assertThat(w.status()).isEqualTo(Status.SUCCEEDED);
+            assertThat(w.ipAddress()).startsWith("127.");
+            String pod = PodNames.pod(s.id(), w.id());
+            assertThat(s.output(w)).extracting(OutputLine::text).containsExactlyInAnyOrder(
+                    "hello from " + w.id() + " at " + w.ipAddress() + " on " + pod, "to-stderr");
+            assertThat(w.notes()).anySatisfy(n -> assertThat(n).contains("Kubernetes pod " + pod, "cpu 250m", "memory 256 MiB"));
+            Pod p = pods.stream().filter(x -> x.getMetadata().getName().equals(pod)).findFirst().orElseThrow();
+            assertThat(p.getStatus().getPhase()).isEqualTo("Succeeded");
+            assertThat(p.getStatus().getPodIP()).isEqualTo(w.ipAddress());
+            assertThat(p.getMetadata().getLabels()).containsEntry(PodNames.SESSION, s.id()).containsEntry(PodNames.WORKER, w.id())
+                    .containsKey(PodNames.LAUNCH);
+            assertThat(p.getMetadata().getOwnerReferences()).singleElement().satisfies(o -> {
+                assertThat(o.getKind()).isEqualTo("ConfigMap");
+                assertThat(o.getName()).isEqualTo(PodNames.owner(s.id()));
+            });
+            assertThat(p.getSpec().getRestartPolicy()).isEqualTo("Never");
+            Container c = p.getSpec().getContainers().get(0);
+            assertThat(c.getResources().getRequests().get("memory")).isEqualTo(c.getResources().getLimits().get("memory"));
+            assertThat(c.getResources().getLimits()).doesNotContainKey("cpu");
+            // The agent gets what it needs to reach the session, and nothing of the worker's own environment.
+            assertThat(c.getEnv()).extracting(e -> e.getName()).contains("COHORT_API", "COHORT_TOKEN", "COHORT_WORKER_ID",
+                    "COHORT_AGENT_GIVE_UP_MS", "CDSW_IP_ADDRESS").doesNotContain("PATH", "HOME");
+        }
+    }
+
+    @Test
+    void aFailingWorkerFailsWithItsExitCodeAndStopEndsARunningPod() {
+        Session s = open(Map.of());
+        Worker bad = s.launch(LaunchRequest.builder().n(1).cpu(0.25).memoryGb(0.25)
+                .program(Program.shell("echo about to fail; exit 3")).build()).get(0);
+        Worker sleeper = s.launch(LaunchRequest.builder().n(1).cpu(0.25).memoryGb(0.25)
+                .program(Program.shell("echo sleeping; exec sleep 600")).build()).get(0);
+        s.await(List.of(bad), true, Duration.ofMinutes(2));
+        assertThat(s.get(bad).status()).isEqualTo(Status.FAILED);
+        assertThat(s.get(bad).exitCode()).isEqualTo(3);
+        await().atMost(Duration.ofMinutes(1)).until(() -> s.output(sleeper).stream().anyMatch(l -> l.text().equals("sleeping")));
+        s.stop(List.of(sleeper));
+        AwaitResult r = s.await(List.of(sleeper), false, Duration.ofMinutes(1));
+        assertThat(s.get(sleeper).status()).isEqualTo(Status.STOPPED);
+        assertThat(r.workers()).hasSize(1);
+        await().atMost(Duration.ofSeconds(20)).until(() -> cluster.kubelet.liveProcesses().isEmpty());
+    }
+
+    @Test
+    void aPodDeletedOutsideTheSessionFailsItsWorkerWithWords() {
+        Session s = open(Map.of());
+        Worker w = s.launch(LaunchRequest.builder().n(1).cpu(0.25).memoryGb(0.25)
+                .program(Program.shell("echo up; exec sleep 600")).build()).get(0);
+        await().atMost(Duration.ofMinutes(1)).until(() -> s.output(w).stream().anyMatch(l -> l.text().equals("up")));
+        cluster.client.pods().inNamespace(StandInCluster.NAMESPACE).withName(PodNames.pod(s.id(), w.id())).delete();
+        s.await(List.of(w), false, Duration.ofMinutes(1));
+        // The agent may say first that its program was killed; either way the worker failed, and did not hang.
+        assertThat(s.get(w).status()).isIn(Status.FAILED);
+    }
+
+    @Test
+    void anUnschedulablePodWaitsWithTheSchedulersReasonAndABadImageFailsWithWords() {
+        Session s = open(Map.of("kubernetes.nodeSelector", KubeletStandIn.UNSCHEDULABLE + "=yes"));
+        Worker w = s.launch(LaunchRequest.builder().n(1).cpu(0.25).memoryGb(0.25).program(Program.shell("true")).build()).get(0);
+        await().atMost(Duration.ofMinutes(1)).untilAsserted(() -> assertThat(s.get(w).reason())
+                .contains("pending in Kubernetes: Unschedulable", "didn't match Pod's node affinity/selector"));
+        assertThat(s.get(w).status()).isNotIn(Status.RUNNING, Status.FAILED, Status.SUCCEEDED);
+        s.close();
+        session = null;
+
+        Session t = open(Map.of("kubernetes.image", KubeletStandIn.BAD_IMAGE + "nothing:1"));
+        Worker b = t.launch(LaunchRequest.builder().n(1).cpu(0.25).memoryGb(0.25).program(Program.shell("true")).build()).get(0);
+        t.await(List.of(b), false, Duration.ofMinutes(1));
+        assertThat(t.get(b).status()).isEqualTo(Status.FAILED);
+        assertThat(t.get(b).reason()).contains("cannot pull its image " + KubeletStandIn.BAD_IMAGE + "nothing:1", "ErrImagePull",
+                "kubernetes.image");
+        // It would wait for ever: the session deleted it.
+        await().atMost(Duration.ofSeconds(10)).until(() -> cluster.pods(t.id()).isEmpty());
+    }
+
+    @Test
+    void gpusOnAClusterWithoutThemAreRefusedBeforeAnyPodIsMade() {
+        Session s = open(Map.of());
+        assertThatThrownBy(() -> s.launch(LaunchRequest.builder().n(2).cpu(0.25).memoryGb(0.25).gpus(1)
+                .program(Program.shell("true")).build()))
+                .isInstanceOf(CohortException.class).hasMessageContaining("no node", "nvidia.com/gpu", "ask for fewer GPUs");
+        assertThat(cluster.pods(s.id())).isEmpty();
+    }
+}
