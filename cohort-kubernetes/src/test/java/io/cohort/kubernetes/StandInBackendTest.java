@@ -165,4 +165,45 @@ class StandInBackendTest {
                 .isInstanceOf(CohortException.class).hasMessageContaining("no node", "nvidia.com/gpu", "ask for fewer GPUs");
         assertThat(cluster.pods(s.id())).isEmpty();
     }
+
+    @Test
+    void aLaunchIsCreatedInBatchesWithAtMostMaxPendingPodsNotYetRunning() {
+        Session s = open(Map.of("kubernetes.batchSize", "2", "kubernetes.maxPending", "3"));
+        cluster.kubelet.hold();
+        List<Worker> ws = s.launch(LaunchRequest.builder().n(8).cpu(0.1).memoryGb(0.1).program(Program.shell("echo done")).build());
+        await().atMost(Duration.ofSeconds(20)).until(() -> cluster.pods(s.id()).size() == 3);
+        // While none of them runs, no fourth pod is made: the allocator waits for room, whatever its batch size.
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> cluster.pods(s.id()).size() == 3);
+        assertThat(s.list()).filteredOn(w -> w.reason() != null && w.reason().startsWith("queued for Kubernetes")).hasSize(5);
+        cluster.kubelet.release();
+        AwaitResult r = s.await(ws, true, Duration.ofMinutes(3));
+        assertThat(r.failures()).isEmpty();
+        assertThat(cluster.pods(s.id())).hasSize(8);
+        assertThat(cluster.kubelet.started.get()).isEqualTo(8);
+    }
+
+    @Test
+    void refusalsComeBeforeAnyPodIsMadeAndSayWhatToChange() throws Exception {
+        String[][] cases = {
+                {"refused-rbac", "status-forbidden.json", "grant them the Role in docs/kubernetes.md"},
+                {"refused-quota", "status-quota.json", "ResourceQuota has no room"},
+                {"refused-invalid", "status-invalid.json", "the pod cohort made is not valid here"},
+                {"nowhere", "status-namespace.json", "namespace nowhere does not exist"}};
+        for (String[] c : cases) {
+            String body;
+            try (var in = getClass().getResourceAsStream("/recorded/" + c[1])) {
+                body = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            }
+            int code = io.fabric8.kubernetes.client.utils.Serialization.unmarshal(body, io.fabric8.kubernetes.api.model.Status.class).getCode();
+            cluster.server.expect().post().withPath("/api/v1/namespaces/" + c[0] + "/pods?dryRun=All").andReturn(code, body).always();
+            Session s = open(Map.of("kubernetes.namespace", c[0]));
+            assertThatThrownBy(() -> s.launch(LaunchRequest.builder().n(3).cpu(0.25).memoryGb(0.25).program(Program.shell("true")).build()))
+                    .as(c[0]).isInstanceOf(CohortException.class).hasMessageContaining(c[2]).hasMessageContaining("nothing was created");
+            assertThat(s.list()).isEmpty();
+            assertThat(cluster.client.pods().inNamespace(c[0]).list().getItems()).isEmpty();
+            assertThat(cluster.client.configMaps().inNamespace(c[0]).list().getItems()).isEmpty();
+            s.close();
+            session = null;
+        }
+    }
 }
