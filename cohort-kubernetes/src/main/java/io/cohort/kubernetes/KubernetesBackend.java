@@ -66,6 +66,8 @@ final class KubernetesBackend implements Backend {
     private final Object lock = new Object();
     /** API calls this backend made, for the benchmark's per-worker count. */
     final AtomicLong apiCalls = new AtomicLong();
+    private final java.nio.file.Path directory;
+    private volatile KubernetesGuard guard;
     private volatile Watch watch;
     private volatile OwnerReference owner;
     private volatile boolean closed;
@@ -84,6 +86,12 @@ final class KubernetesBackend implements Backend {
         this.namespace = ns == null || ns.isBlank() ? "default" : ns;
         this.pods = new PodFactory(settings, namespace);
         this.sessionLabel = PodNames.labelValue(sessionId);
+        this.directory = context.sessionDirectory().resolve("kubernetes");
+        try {
+            java.nio.file.Files.createDirectories(directory);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot create " + directory, e);
+        }
         this.timers = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "cohort-kubernetes-" + sessionId);
             t.setDaemon(true);
@@ -239,7 +247,7 @@ final class KubernetesBackend implements Backend {
     }
 
     /** The session's owner object, made on the first pod: every pod's ownerReference points at it. */
-    private OwnerReference owner() {
+    private synchronized OwnerReference owner() {
         OwnerReference o = owner;
         if (o != null) {
             return o;
@@ -250,6 +258,10 @@ final class KubernetesBackend implements Backend {
                 .addToData("note", "cohort session " + sessionId + " owns its worker pods through this object; deleting it deletes them")
                 .build();
         apiCalls.incrementAndGet();
+        if (settings.guard() && guard == null) {
+            // Before the owner exists: a session killed right after making it still has it deleted.
+            guard = KubernetesGuard.start(settings, namespace, cm.getMetadata().getName(), sessionLabel, directory.resolve("guard.log"));
+        }
         ConfigMap made = client.configMaps().inNamespace(namespace).resource(cm).create();
         o = new OwnerReferenceBuilder().withApiVersion("v1").withKind("ConfigMap").withName(made.getMetadata().getName())
                 .withUid(made.getMetadata().getUid()).withController(true).withBlockOwnerDeletion(false).build();
@@ -569,6 +581,9 @@ final class KubernetesBackend implements Backend {
                 if (!w.link.ended()) {
                     w.link.endedWithoutAgent(143, null);
                 }
+            }
+            if (guard != null) {
+                guard.close();
             }
             client.close();
         }

@@ -41,11 +41,13 @@ import java.util.Map;
  * @param cpuLimit          whether the cpu share is also a limit (else a request only)
  * @param agentGiveUp       how long an agent keeps trying to reach a silent session before it ends its pod
  * @param resync            how often the session's pods are listed again, whatever the watch said
+ * @param guard             whether a guard process deletes the session's owner object when its JVM dies
  */
 record KubernetesSettings(Path kubeconfig, String context, String namespace, String image, String serviceAccount,
                           List<String> imagePullSecrets, Map<String, String> nodeSelector, List<Toleration> tolerations,
                           Path podTemplate, String masterAddress, List<String> agentCommand, int batchSize, int maxPending,
-                          Duration startTimeout, long activeDeadline, boolean cpuLimit, Duration agentGiveUp, Duration resync) {
+                          Duration startTimeout, long activeDeadline, boolean cpuLimit, Duration agentGiveUp, Duration resync,
+                          boolean guard) {
 
     static final String DEFAULT_IMAGE = "eclipse-temurin:17-jre";
     /** A small, quick-starting JVM: the agent only moves lines and waits. */
@@ -99,7 +101,7 @@ record KubernetesSettings(Path kubeconfig, String context, String namespace, Str
                 whole(o, "kubernetes.activeDeadlineSeconds", 7 * 24 * 3600, 1),
                 onOff(o, "kubernetes.cpuLimit", "off"),
                 Duration.ofMillis(whole(o, "kubernetes.agentGiveUpMillis", 10_000, 1000)),
-                Duration.ofMillis(whole(o, "kubernetes.resyncMillis", 5_000, 100)));
+                Duration.ofMillis(whole(o, "kubernetes.resyncMillis", 5_000, 100)), onOff(o, "kubernetes.guard", "on"));
     }
 
     private static int whole(SessionOptions o, String key, int fallback, int least) {
