@@ -8,6 +8,7 @@
 #   bench/run.sh 7               only the Python session (cdsw over cohort serve; bench/python/bench_workers.py)
 #   bench/run.sh 8               only the dashboard in headless Chromium (--lines=N per busy worker, --seconds=S a round)
 #   bench/run.sh 9               only worker groups: launch to group ready (4, 16, 64), elastic vs fixed pool
+#   bench/run.sh 10              only Kubernetes on the kubelet stand-in: launch to all running (8, 64) vs bare pods, API calls
 # Builds with the reactor only (mvn package -pl bench -am): nothing is installed into ~/.m2.
 # Every figure is a ratio against a baseline measured in the same run; the report is also
 # written to bench/target/bench-report.txt.
@@ -59,6 +60,7 @@ run_slurm=no; if wants 6; then run_slurm=yes; fi
 run_python=no; if wants 7; then run_python=yes; fi
 run_dashboard=no; if wants 8; then run_dashboard=yes; fi
 run_groups=no; if wants 9; then run_groups=yes; fi
+run_k8s=no; if wants 10; then run_k8s=yes; fi
 
 # Benchmark 7 runs a Python session, which starts `cohort serve` from the jar (bin/cohort python).
 if [ "$run_python" = yes ] && [ ! -f cohort-cli/target/cohort.jar ]; then
@@ -103,6 +105,9 @@ mkdir -p bench/target
   if [ "$run_groups" = yes ]; then
     echo; echo "9. worker groups and elastic pools"
     java -cp "$cp" io.cohort.bench.GroupsBench || rc=$?
+  fi
+  if [ "$run_k8s" = yes ]; then
+    java -cp "$cp" io.cohort.bench.KubernetesBench || rc=$?
   fi
   if [ "$run_python" = yes ]; then
     echo

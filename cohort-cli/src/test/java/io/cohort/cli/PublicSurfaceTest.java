@@ -75,7 +75,9 @@ class PublicSurfaceTest {
             new To("io.cohort.core.kernel.ProgramPreparer", "benchmark 4 (FanOut) times a launch's preparation alone", BENCH),
             new To("io.cohort.core.kernel.PreparedProgram", "what ProgramPreparer hands benchmark 4: the command it runs", BENCH),
             new To("io.cohort.local.CgroupProbe", "benchmarks 1 and 4 time the local backend's cgroup bookkeeping", BENCH),
-            new To("io.cohort.local.ProcScanProbe", "benchmark 4 times the local backend's /proc scan", BENCH));
+            new To("io.cohort.local.ProcScanProbe", "benchmark 4 times the local backend's /proc scan", BENCH),
+            new To("io.cohort.kubernetes.fixtures..", "benchmark 10 runs the Kubernetes backend on the tests' cluster (the kubelet "
+                    + "stand-in over fabric8's mock API server), from cohort-kubernetes' test jar", BENCH));
 
     /** The module a class of cohort belongs to, by its package; null for classes outside cohort. */
     static String module(JavaClass c) {
