@@ -63,7 +63,7 @@ class PublicSurfaceTest {
     private static final List<To> EXPORTED_TO = List.of(
             // cohort-worker's own internals, shared with the session's side of the project.
             new To("io.cohort.worker.internal..", "the project's internal package: output line splitting (and what the session and its backends share with the agent)",
-                    CORE, LOCAL, SLURM, KUBERNETES),
+                    CORE, LOCAL, SLURM),
             new To("io.cohort.worker.agent..", "the Slurm batch script and the Kubernetes pod name the agent's main class and its jar", SLURM, KUBERNETES),
             // The CLI is the session's other face; these are exported to it only.
             new To("io.cohort.core.remote", "cohort ps|logs|stop attach with RemoteSession, whose chunked, long-polled output "
