@@ -337,27 +337,36 @@ final class KubernetesBackend implements Backend {
                 return;
             }
             apiCalls.incrementAndGet();
-            watch = client.pods().inNamespace(namespace).withLabel(PodNames.SESSION, sessionLabel).watch(new Watcher<Pod>() {
-                @Override
-                public void eventReceived(Action action, Pod pod) {
-                    PodWorker w = workers.get(pod.getMetadata().getName());
-                    if (w == null) {
-                        return;
-                    }
-                    if (action == Action.DELETED) {
-                        w.gone();
-                    } else {
-                        w.observe(pod);
-                    }
-                }
-
-                @Override
-                public void onClose(WatcherException cause) {
-                    // The next re-list opens a new watch; meanwhile the re-list itself keeps workers current.
-                    watch = null;
-                }
-            });
+            try {
+                watch = openWatch();
+            } catch (KubernetesClientException e) {
+                // No watch for now: the re-list keeps every worker current and tries the watch again.
+                watch = null;
+            }
         }
+    }
+
+    private Watch openWatch() {
+        return client.pods().inNamespace(namespace).withLabel(PodNames.SESSION, sessionLabel).watch(new Watcher<Pod>() {
+            @Override
+            public void eventReceived(Action action, Pod pod) {
+                PodWorker w = workers.get(pod.getMetadata().getName());
+                if (w == null) {
+                    return;
+                }
+                if (action == Action.DELETED) {
+                    w.gone();
+                } else {
+                    w.observe(pod);
+                }
+            }
+
+            @Override
+            public void onClose(WatcherException cause) {
+                // The next re-list opens a new watch; meanwhile the re-list itself keeps workers current.
+                watch = null;
+            }
+        });
     }
 
     /** Lists the session's pods: what the watch may have missed, pods gone, agents that never called. */
