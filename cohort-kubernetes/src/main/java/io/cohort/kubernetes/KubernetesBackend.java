@@ -322,9 +322,9 @@ final class KubernetesBackend implements Backend {
                     + PodFactory.describe(w.spec.cpu(), w.spec.memoryBytes(), w.spec.gpus(), settings.cpuLimit()));
             w.say("created as pod " + w.name + " in namespace " + namespace);
         } catch (KubernetesClientException e) {
-            w.end(1, Refusals.explain(e, namespace, "pod " + w.name), false);
+            w.end(1, Refusals.explain(e, namespace, "pod " + w.name));
         } catch (RuntimeException e) {
-            w.end(1, "cannot create pod " + w.name + ": " + e.getMessage(), false);
+            w.end(1, "cannot create pod " + w.name + ": " + e.getMessage());
         }
     }
 
@@ -481,7 +481,12 @@ final class KubernetesBackend implements Backend {
             }
             lastState = s.words();
             switch (s.kind()) {
-                case WAITING, RUNNING -> say(s.words());
+                case WAITING -> say(s.words());
+                case RUNNING -> {
+                    say(s.words());
+                    // Its agent is about to call: the allocator looks for room again (it also looks every 200 ms).
+                    wake();
+                }
                 case ENDED -> {
                     boolean neverRan = s.exitCode() < 0 && !link.started();
                     if (neverRan && pod.getMetadata().getDeletionTimestamp() == null) {
@@ -489,7 +494,7 @@ final class KubernetesBackend implements Backend {
                         deletedBySession = true;
                         deletePod(name);
                     }
-                    end(s.exitCode() >= 0 ? s.exitCode() : 1, s.words(), true);
+                    end(s.exitCode() >= 0 ? s.exitCode() : 1, s.words());
                 }
                 default -> { }
             }
@@ -501,10 +506,10 @@ final class KubernetesBackend implements Backend {
                 return;
             }
             if (deletedBySession || stopRequested || closed) {
-                end(143, null, true);
+                end(143, null);
             } else {
                 end(-1, "pod " + name + " was deleted outside the session (kubectl delete, a node drain, or its node was"
-                        + " lost)" + (lastState == null ? "" : "; it was last seen as: " + lastState), true);
+                        + " lost)" + (lastState == null ? "" : "; it was last seen as: " + lastState));
             }
         }
 
@@ -519,17 +524,18 @@ final class KubernetesBackend implements Backend {
                 end(1, "pod " + name + "'s agent did not call the session within " + settings.startTimeout().toSeconds()
                         + " s of the pod being scheduled (kubernetes.startTimeoutSeconds); it was deleted. Last seen: "
                         + lastState + ". Check that pods reach the session at " + settings.masterAddress()
-                        + " (kubernetes.masterIp) and that the image has java and the agent (kubernetes.agentCommand)", false);
+                        + " (kubernetes.masterIp) and that the image has java and the agent (kubernetes.agentCommand)");
             }
         }
 
-        void end(int code, String reason, boolean fromCluster) {
+        void end(int code, String reason) {
             synchronized (this) {
                 if (done) {
                     return;
                 }
+                done = true;
             }
-            finish();
+            wake();
             if (link.ended()) {
                 return;
             }
@@ -547,7 +553,7 @@ final class KubernetesBackend implements Backend {
         }
     }
 
-    /** Agents that started free room for more pods: the allocator is told. */
+    /** Pods that run or ended free room for more: the allocator is told. */
     void wake() {
         synchronized (lock) {
             lock.notifyAll();

@@ -206,4 +206,41 @@ class StandInBackendTest {
             session = null;
         }
     }
+
+    @Test
+    void aPodWhoseAgentNeverCallsIsDeletedAndItsWorkerFailsSayingSo() {
+        // The "agent" runs but never calls the session, as an image without cohort's agent would.
+        Session s = open(Map.of("kubernetes.agentCommand", "sleep 600", "kubernetes.startTimeoutSeconds", "1"));
+        Worker w = s.launch(LaunchRequest.builder().n(1).cpu(0.1).memoryGb(0.1).program(Program.shell("true")).build()).get(0);
+        s.await(List.of(w), true, Duration.ofMinutes(1));
+        assertThat(s.get(w).status()).isEqualTo(Status.FAILED);
+        assertThat(s.get(w).reason()).contains("pod " + PodNames.pod(s.id(), w.id()) + "'s agent did not call the session within 1 s",
+                "kubernetes.masterIp", "kubernetes.agentCommand");
+        await().atMost(Duration.ofSeconds(10)).until(() -> cluster.pods(s.id()).isEmpty() && cluster.kubelet.liveProcesses().isEmpty());
+    }
+
+    @Test
+    void withoutAWatchTheReListStillTellsEveryWorkersEnd() throws Exception {
+        String id = "nowatch" + Long.toString(System.nanoTime() % 100000);
+        // Every watch of the session's pods fails: only the periodic re-list can see the pod go.
+        cluster.server.expect().get().withPath("/api/v1/namespaces/" + StandInCluster.NAMESPACE
+                + "/pods?allowWatchBookmarks=true&labelSelector=cohort.io%2Fsession%3D" + id + "&watch=true")
+                .andReturn(500, "{\"kind\":\"Status\",\"code\":500,\"message\":\"no watch for you\"}").always();
+        Session s = open(Map.of("sessionId", id));
+        Worker w = s.launch(LaunchRequest.builder().n(1).cpu(0.1).memoryGb(0.1).program(Program.shell("echo up; exec sleep 600")).build()).get(0);
+        await().atMost(Duration.ofMinutes(1)).until(() -> s.output(w).stream().anyMatch(l -> l.text().equals("up")));
+        cluster.client.pods().inNamespace(StandInCluster.NAMESPACE).withName(PodNames.pod(id, w.id())).delete();
+        s.await(List.of(w), true, Duration.ofMinutes(1));
+        assertThat(s.get(w).status()).isEqualTo(Status.FAILED);
+        assertThat(s.get(w).reason()).contains("was deleted outside the session");
+        // The watch was refused each time it was tried (one try per re-list), so the re-list did it.
+        int watches = 0;
+        io.fabric8.mockwebserver.http.RecordedRequest r;
+        while ((r = cluster.server.takeRequest(1, java.util.concurrent.TimeUnit.MILLISECONDS)) != null) {
+            if (r.getPath().contains("labelSelector=cohort.io%2Fsession%3D" + id) && r.getPath().contains("watch=true")) {
+                watches++;
+            }
+        }
+        assertThat(watches).as("watch requests of the session").isGreaterThanOrEqualTo(2);
+    }
 }
