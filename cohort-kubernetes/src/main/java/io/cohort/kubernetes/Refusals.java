@@ -41,9 +41,15 @@ final class Refusals {
             return head + "the pod cohort made is not valid here" + (causes.isEmpty() ? "" : " (" + causes + ")")
                     + "; check kubernetes.podTemplate, kubernetes.image, kubernetes.nodeSelector and kubernetes.tolerations";
         }
-        if (code == 0) {
-            return "cannot reach the Kubernetes API server for " + what + ": " + e.getMessage() + "; check kubernetes.kubeconfig"
-                    + " and kubernetes.context (or KUBECONFIG)";
+        if (code <= 0) {
+            Throwable root = e;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            return "cannot reach the Kubernetes API server for " + what + ": " + e.getMessage()
+                    + (root != e ? " (" + root.getClass().getSimpleName() + ": " + root.getMessage() + ")" : "")
+                    + "; check kubernetes.kubeconfig and kubernetes.context (or KUBECONFIG, ~/.kube/config), or run the"
+                    + " session in a pod with a service account";
         }
         return head + "check the kubernetes.* settings (docs/kubernetes.md)";
     }

@@ -87,4 +87,12 @@ class PodStateTest {
         assertThat(Refusals.explain(refusal("status-namespace.json"), "nowhere", "a pod"))
                 .contains("namespace nowhere does not exist", "kubectl create namespace nowhere");
     }
+
+    @Test
+    void anAPIServerThatCannotBeReachedIsSaidSo() {
+        KubernetesClientException e = new KubernetesClientException("An error has occurred.",
+                new java.net.UnknownHostException("kubernetes.default.svc: Name or service not known"));
+        assertThat(Refusals.explain(e, "default", "a pod")).startsWith("cannot reach the Kubernetes API server for a pod")
+                .contains("UnknownHostException: kubernetes.default.svc", "kubernetes.kubeconfig");
+    }
 }
