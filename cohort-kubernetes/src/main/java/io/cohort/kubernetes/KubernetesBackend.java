@@ -165,6 +165,15 @@ final class KubernetesBackend implements Backend {
         } catch (KubernetesClientException e) {
             throw new CohortException(Refusals.explain(e, namespace, "a pod of this launch (a dry run; nothing was created)"));
         }
+        if (owner == null) {
+            try {
+                apiCalls.incrementAndGet();
+                client.configMaps().inNamespace(namespace).resource(ownerObject()).dryRun().create();
+            } catch (KubernetesClientException e) {
+                throw new CohortException(Refusals.explain(e, namespace,
+                        "the session's owner ConfigMap (a dry run; nothing was created)"));
+            }
+        }
     }
 
     private void checkGpus(int gpus) {
@@ -246,17 +255,21 @@ final class KubernetesBackend implements Backend {
         return w;
     }
 
+    private ConfigMap ownerObject() {
+        return new ConfigMapBuilder().withNewMetadata().withName(PodNames.owner(sessionId)).withNamespace(namespace)
+                .addToLabels(PodNames.SESSION, sessionLabel).addToLabels(PodNames.OWNER, "true").endMetadata()
+                .addToData("session", sessionId)
+                .addToData("note", "cohort session " + sessionId + " owns its worker pods through this object; deleting it deletes them")
+                .build();
+    }
+
     /** The session's owner object, made on the first pod: every pod's ownerReference points at it. */
     private synchronized OwnerReference owner() {
         OwnerReference o = owner;
         if (o != null) {
             return o;
         }
-        ConfigMap cm = new ConfigMapBuilder().withNewMetadata().withName(PodNames.owner(sessionId)).withNamespace(namespace)
-                .addToLabels(PodNames.SESSION, sessionLabel).addToLabels(PodNames.OWNER, "true").endMetadata()
-                .addToData("session", sessionId)
-                .addToData("note", "cohort session " + sessionId + " owns its worker pods through this object; deleting it deletes them")
-                .build();
+        ConfigMap cm = ownerObject();
         apiCalls.incrementAndGet();
         if (settings.guard() && guard == null) {
             // Before the owner exists: a session killed right after making it still has it deleted.
@@ -312,9 +325,16 @@ final class KubernetesBackend implements Backend {
             }
             w.created = true;
         }
+        OwnerReference ref;
+        try {
+            ref = owner();
+        } catch (KubernetesClientException e) {
+            w.end(1, Refusals.explain(e, namespace, "the session's owner ConfigMap " + PodNames.owner(sessionId)));
+            return;
+        }
         try {
             ensureWatch();
-            Pod pod = pods.pod(w.name, w.labels, owner(), w.agentEnv, w.spec.cpu(), w.spec.memoryBytes(), w.spec.gpus());
+            Pod pod = pods.pod(w.name, w.labels, ref, w.agentEnv, w.spec.cpu(), w.spec.memoryBytes(), w.spec.gpus());
             apiCalls.incrementAndGet();
             client.pods().inNamespace(namespace).resource(pod).create();
             w.createdAt = System.nanoTime();
@@ -489,12 +509,13 @@ final class KubernetesBackend implements Backend {
                 }
                 case ENDED -> {
                     boolean neverRan = s.exitCode() < 0 && !link.started();
+                    // Reported before any delete: the delete's own watch event must not tell another story.
+                    end(s.exitCode() >= 0 ? s.exitCode() : 1, s.words());
                     if (neverRan && pod.getMetadata().getDeletionTimestamp() == null) {
                         // A bad image, or a container that cannot be made: the pod would wait for ever.
                         deletedBySession = true;
                         deletePod(name);
                     }
-                    end(s.exitCode() >= 0 ? s.exitCode() : 1, s.words());
                 }
                 default -> { }
             }
@@ -520,11 +541,12 @@ final class KubernetesBackend implements Backend {
             }
             if (System.nanoTime() - scheduledAt > settings.startTimeout().toNanos()) {
                 deletedBySession = true;
-                deletePod(name);
+                // Reported before the delete: the delete's own watch event must not tell another story.
                 end(1, "pod " + name + "'s agent did not call the session within " + settings.startTimeout().toSeconds()
                         + " s of the pod being scheduled (kubernetes.startTimeoutSeconds); it was deleted. Last seen: "
                         + lastState + ". Check that pods reach the session at " + settings.masterAddress()
                         + " (kubernetes.masterIp) and that the image has java and the agent (kubernetes.agentCommand)");
+                deletePod(name);
             }
         }
 

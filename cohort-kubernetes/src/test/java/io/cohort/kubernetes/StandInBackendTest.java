@@ -243,4 +243,20 @@ class StandInBackendTest {
         }
         assertThat(watches).as("watch requests of the session").isGreaterThanOrEqualTo(2);
     }
+
+    @Test
+    void aPodTheQuotaRefusesAtCreateFailsItsWorkerWithTheQuotasWords() throws Exception {
+        String body;
+        try (var in = getClass().getResourceAsStream("/recorded/status-quota.json")) {
+            body = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        // The dry run passes (one pod fits); the first real create meets the quota, the rest do not.
+        cluster.server.expect().post().withPath("/api/v1/namespaces/" + StandInCluster.NAMESPACE + "/pods").andReturn(403, body).once();
+        Session s = open(Map.of("kubernetes.batchSize", "1"));
+        List<Worker> ws = s.launch(LaunchRequest.builder().n(2).cpu(0.1).memoryGb(0.1).program(Program.shell("echo ok")).build());
+        s.await(ws, true, Duration.ofMinutes(1));
+        assertThat(s.get(ws.get(0)).status()).isEqualTo(Status.FAILED);
+        assertThat(s.get(ws.get(0)).reason()).contains("exceeded quota: compute", "ResourceQuota has no room");
+        assertThat(s.get(ws.get(1)).status()).isEqualTo(Status.SUCCEEDED);
+    }
 }
