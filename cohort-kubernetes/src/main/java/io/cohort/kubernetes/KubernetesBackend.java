@@ -331,6 +331,10 @@ final class KubernetesBackend implements Backend {
         } catch (KubernetesClientException e) {
             w.end(1, Refusals.explain(e, namespace, "the session's owner ConfigMap " + PodNames.owner(sessionId)));
             return;
+        } catch (RuntimeException e) {
+            // The allocator carries on: one worker's failure must not strand the others.
+            w.end(1, "cannot create the session's owner ConfigMap " + PodNames.owner(sessionId) + ": " + e.getMessage());
+            return;
         }
         try {
             ensureWatch();
@@ -338,6 +342,12 @@ final class KubernetesBackend implements Backend {
             apiCalls.incrementAndGet();
             client.pods().inNamespace(namespace).resource(pod).create();
             w.createdAt = System.nanoTime();
+            if (w.done) {
+                // Stopped while its create was on the way: its agent would be refused its spec anyway.
+                w.deletedBySession = true;
+                deletePod(w.name);
+                return;
+            }
             w.notes.add("Kubernetes pod " + w.name + " in namespace " + namespace + ": "
                     + PodFactory.describe(w.spec.cpu(), w.spec.memoryBytes(), w.spec.gpus(), settings.cpuLimit()));
             w.say("created as pod " + w.name + " in namespace " + namespace);
