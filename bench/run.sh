@@ -8,6 +8,7 @@
 #   bench/run.sh 7               only the Python session (cdsw over cohort serve; bench/python/bench_workers.py)
 #   bench/run.sh 8               only the dashboard in headless Chromium (--lines=N per busy worker, --seconds=S a round)
 #   bench/run.sh 9               only worker groups: launch to group ready (4, 16, 64), elastic vs fixed pool
+#   bench/run.sh 10              only Kubernetes on the kubelet stand-in: launch to all running (8, 64) vs bare pods, API calls
 #   bench/run.sh 11              only output lines forwarded: seq 1 3000000 through a worker vs seq | sed (--lines=N)
 #   bench/run.sh 12              only scale: 1, 8, 32, 128, 256 local workers, launch to all running, session CPU and memory
 # Builds with the reactor only (mvn package -pl bench -am): nothing is installed into ~/.m2.
@@ -61,6 +62,7 @@ run_slurm=no; if wants 6; then run_slurm=yes; fi
 run_python=no; if wants 7; then run_python=yes; fi
 run_dashboard=no; if wants 8; then run_dashboard=yes; fi
 run_groups=no; if wants 9; then run_groups=yes; fi
+run_k8s=no; if wants 10; then run_k8s=yes; fi
 run_output=no; if wants 11; then run_output=yes; fi
 run_scale=no; if wants 12; then run_scale=yes; fi
 
@@ -107,6 +109,9 @@ mkdir -p bench/target
   if [ "$run_groups" = yes ]; then
     echo; echo "9. worker groups and elastic pools"
     java -cp "$cp" io.cohort.bench.GroupsBench || rc=$?
+  fi
+  if [ "$run_k8s" = yes ]; then
+    java -cp "$cp" io.cohort.bench.KubernetesBench || rc=$?
   fi
   if [ "$run_output" = yes ]; then
     echo

@@ -22,7 +22,7 @@ import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
- * Each module's public surface, checked on the main classes of all eight modules (this module's
+ * Each module's public surface, checked on the main classes of all nine modules (this module's
  * test classpath holds every one; bench at test scope). What {@code module-info.java} files would
  * say, without making every dependency (Jetty's HTTP SPI, sqlite-jdbc, Jackson, JLine, JShell) and
  * surefire run on the module path. A class's module is its package: they map one to one.
@@ -36,7 +36,7 @@ import java.util.regex.Pattern;
 @AnalyzeClasses(packages = "io.cohort", importOptions = ImportOption.DoNotIncludeTests.class)
 class PublicSurfaceTest {
     private static final String API = "cohort-api", WORKER = "cohort-worker", CORE = "cohort-core", LOCAL = "cohort-local",
-            SLURM = "cohort-slurm", CLI = "cohort-cli", EXAMPLES = "examples", BENCH = "bench";
+            SLURM = "cohort-slurm", KUBERNETES = "cohort-kubernetes", CLI = "cohort-cli", EXAMPLES = "examples", BENCH = "bench";
 
     /**
      * What each module exports to every module: packages ({@code io.cohort.x}, that package only),
@@ -48,6 +48,7 @@ class PublicSurfaceTest {
             CORE, List.of("io.cohort.core.backend"),
             LOCAL, List.of(),
             SLURM, List.of(),
+            KUBERNETES, List.of(),
             CLI, List.of(),
             EXAMPLES, List.of("io.cohort.examples.."),
             BENCH, List.of());
@@ -63,7 +64,7 @@ class PublicSurfaceTest {
             // cohort-worker's own internals, shared with the session's side of the project.
             new To("io.cohort.worker.internal..", "the project's internal package: output line splitting (and what the session and its backends share with the agent)",
                     CORE, LOCAL, SLURM),
-            new To("io.cohort.worker.agent..", "the Slurm batch script names the agent's main class and its jar", SLURM),
+            new To("io.cohort.worker.agent..", "the Slurm batch script and the Kubernetes pod name the agent's main class and its jar", SLURM, KUBERNETES),
             // The CLI is the session's other face; these are exported to it only.
             new To("io.cohort.core.remote", "cohort ps|logs|stop attach with RemoteSession, whose chunked, long-polled output "
                     + "(logs -f) the Session API does not offer", CLI),
@@ -74,7 +75,9 @@ class PublicSurfaceTest {
             new To("io.cohort.core.kernel.ProgramPreparer", "benchmark 4 (FanOut) times a launch's preparation alone", BENCH),
             new To("io.cohort.core.kernel.PreparedProgram", "what ProgramPreparer hands benchmark 4: the command it runs", BENCH),
             new To("io.cohort.local.CgroupProbe", "benchmarks 1 and 4 time the local backend's cgroup bookkeeping", BENCH),
-            new To("io.cohort.local.ProcScanProbe", "benchmark 4 times the local backend's /proc scan", BENCH));
+            new To("io.cohort.local.ProcScanProbe", "benchmark 4 times the local backend's /proc scan", BENCH),
+            new To("io.cohort.kubernetes.fixtures..", "benchmark 10 runs the Kubernetes backend on the tests' cluster (the kubelet "
+                    + "stand-in over fabric8's mock API server), from cohort-kubernetes' test jar", BENCH));
 
     /** The module a class of cohort belongs to, by its package; null for classes outside cohort. */
     static String module(JavaClass c) {
@@ -83,6 +86,7 @@ class PublicSurfaceTest {
             return API;
         }
         for (var e : Map.of("io.cohort.worker", WORKER, "io.cohort.core", CORE, "io.cohort.local", LOCAL, "io.cohort.slurm", SLURM,
+                "io.cohort.kubernetes", KUBERNETES,
                 "io.cohort.cli", CLI, "io.cohort.examples", EXAMPLES, "io.cohort.bench", BENCH).entrySet()) {
             if (p.equals(e.getKey()) || p.startsWith(e.getKey() + ".")) {
                 return e.getValue();
@@ -136,6 +140,7 @@ class PublicSurfaceTest {
             .layer(CORE).definedBy("io.cohort.core..")
             .layer(LOCAL).definedBy("io.cohort.local..")
             .layer(SLURM).definedBy("io.cohort.slurm..")
+            .layer(KUBERNETES).definedBy("io.cohort.kubernetes..")
             .layer(CLI).definedBy("io.cohort.cli..")
             .layer(EXAMPLES).definedBy("io.cohort.examples..")
             .layer(BENCH).definedBy("io.cohort.bench..")
@@ -144,16 +149,17 @@ class PublicSurfaceTest {
             .whereLayer(CORE).mayOnlyAccessLayers(API, WORKER)
             .whereLayer(LOCAL).mayOnlyAccessLayers(API, WORKER, CORE)
             .whereLayer(SLURM).mayOnlyAccessLayers(API, WORKER, CORE)
+            .whereLayer(KUBERNETES).mayOnlyAccessLayers(API, WORKER, CORE)
             .whereLayer(EXAMPLES).mayOnlyAccessLayers(API, WORKER)
-            .whereLayer(CLI).mayOnlyAccessLayers(API, WORKER, CORE, LOCAL, SLURM, EXAMPLES)
-            .whereLayer(BENCH).mayOnlyAccessLayers(API, WORKER, CORE, LOCAL, SLURM, EXAMPLES);
+            .whereLayer(CLI).mayOnlyAccessLayers(API, WORKER, CORE, LOCAL, SLURM, KUBERNETES, EXAMPLES)
+            .whereLayer(BENCH).mayOnlyAccessLayers(API, WORKER, CORE, LOCAL, SLURM, KUBERNETES, EXAMPLES);
 
     /** The rules above pass trivially on a module that was not imported; every module is, and nothing else. */
     @ArchTest
     static void every_module_is_checked_and_every_class_has_a_module(JavaClasses classes) {
         Set<String> modules = new TreeSet<>();
         classes.forEach(c -> modules.add(module(c)));
-        assertThat(modules).containsExactlyInAnyOrder(API, WORKER, CORE, LOCAL, SLURM, CLI, EXAMPLES, BENCH);
+        assertThat(modules).containsExactlyInAnyOrder(API, WORKER, CORE, LOCAL, SLURM, KUBERNETES, CLI, EXAMPLES, BENCH);
     }
 
     /**
