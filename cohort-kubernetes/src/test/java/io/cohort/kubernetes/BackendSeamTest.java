@@ -106,7 +106,7 @@ class BackendSeamTest {
         }
 
         @Override
-        public void output(OutputLine.Stream stream, String line) {
+        public void output(OutputLine.Stream stream, java.util.List<String> lines) {
         }
 
         @Override
