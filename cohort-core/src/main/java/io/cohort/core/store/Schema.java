@@ -10,6 +10,9 @@ final class Schema {
     }
 
     static void create(Connection c) throws SQLException {
+        // One transaction, so one sync of the log rather than one per table.
+        boolean auto = c.getAutoCommit();
+        c.setAutoCommit(false);
         try (Statement s = c.createStatement()) {
             s.execute("CREATE TABLE IF NOT EXISTS queues (name TEXT PRIMARY KEY, closed INTEGER NOT NULL DEFAULT 0,"
                     + " max_attempts INTEGER NOT NULL, lease_ms INTEGER NOT NULL)");
@@ -26,7 +29,12 @@ final class Schema {
             s.execute("CREATE TABLE IF NOT EXISTS workers (id TEXT PRIMARY KEY, launch INTEGER NOT NULL, status TEXT NOT NULL,"
                     + " exit_code INTEGER, reason TEXT, ip TEXT, pid INTEGER, created_at INTEGER, started_at INTEGER,"
                     + " finished_at INTEGER)");
+            c.commit();
+        } catch (SQLException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(auto);
         }
-
     }
 }
