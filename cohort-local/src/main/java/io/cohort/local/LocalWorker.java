@@ -49,6 +49,12 @@ final class LocalWorker implements WorkerHandle {
     private final List<String> namespace;
     private final Guard guard;
     private final ScheduledExecutorService timers;
+    /** Threads that report ended workers: one is busy only while a worker's end is being reported. */
+    private static final java.util.concurrent.ExecutorService REAPING = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "cohort-reap");
+        t.setDaemon(true);
+        return t;
+    });
     private final Runnable onEnd;
     /** How this worker's tree is ended: what {@link #members()} finds, TERM then KILL. */
     private final ProcessTree tree = ProcessTree.of(this::members);
@@ -96,9 +102,8 @@ final class LocalWorker implements WorkerHandle {
         sink.running(process.pid());
         Thread out = pump(process.getInputStream(), OutputLine.Stream.STDOUT);
         Thread err = pump(process.getErrorStream(), OutputLine.Stream.STDERR);
-        Thread reaper = new Thread(() -> reap(out, err), "cohort-reap-" + spec.workerId());
-        reaper.setDaemon(true);
-        reaper.start();
+        // No thread of ours waits for the exit: the JDK's own waits anyway, and completes onExit.
+        process.onExit().whenCompleteAsync((p, e) -> reap(out, err), REAPING);
     }
 
     long pid() {
