@@ -207,7 +207,7 @@ class _Session:
     def _connection(self, timeout):
         c = getattr(self.local, "connection", None)
         if c is None:
-            c = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+            c = self._new_connection(timeout)
             self.local.connection = c
             self.local.fresh = True
         c.timeout = timeout
@@ -255,6 +255,15 @@ class _Session:
             raise (CohortInputError if response.status in (400, 404) else CohortError)(message)
         return (json.loads(payload) if payload else None), event
 
+    def _new_connection(self, timeout):
+        """Plain HTTP, or (a worker whose session speaks TLS) HTTPS trusting only COHORT_TLS_PIN's certificate."""
+        pin = os.environ.get("COHORT_TLS_PIN", "").strip() if self.kind in ("worker", "forked") else ""
+        if self.url.startswith("https://") or pin:
+            import cohort_client  # next to this file in every worker's clients/python
+            cohort_client.check_pin(self.url, pin)
+            return cohort_client.PinnedHTTPSConnection(self.host, self.port, pin=pin, timeout=timeout)
+        return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+
     def _drop(self, connection):
         connection.close()
         self.local.connection = None
@@ -297,7 +306,7 @@ class _Session:
     def _follow_events(self, after):
         last = after
         while True:
-            c = http.client.HTTPConnection(self.host, self.port, timeout=60)
+            c = self._new_connection(60)
             try:
                 c.request("GET", "/v1/events?after=%d" % last,
                           headers={"Authorization": "Bearer " + self.token, "Accept": "text/event-stream",

@@ -74,7 +74,20 @@ public final class ControlPlane implements AutoCloseable {
 
     public ControlPlane(String bindAddress, QueueService queues, ResultStore results, SnapshotStore snapshots,
                         AgentRegistry agents, long maxJsonBytes, long maxSnapshotBytes) {
+        this(bindAddress, queues, results, snapshots, agents, maxJsonBytes, maxSnapshotBytes, WorkerSecurity.OFF);
+    }
+
+    /**
+     * A control plane on {@code bindAddress}. With {@code security} on it also serves workers over TLS
+     * there ({@link #workerUrl()}, pinned by {@link #tlsPin()}), each worker with a credential of its own
+     * ({@link #workerToken}), and its plain HTTP connector, for the session's own clients, listens on
+     * loopback only.
+     */
+    public ControlPlane(String bindAddress, QueueService queues, ResultStore results, SnapshotStore snapshots,
+                        AgentRegistry agents, long maxJsonBytes, long maxSnapshotBytes, WorkerSecurity security) {
         this.maxJsonBytes = maxJsonBytes;
+        this.security = security;
+        this.workerCredentials = security.on() ? new WorkerCredentials() : null;
         QueueRoutes queueRoutes = new QueueRoutes(queues);
         this.routes = Map.ofEntries(
                 Map.entry("queues", (Route) queueRoutes::route),
@@ -100,12 +113,16 @@ public final class ControlPlane implements AutoCloseable {
         threads.setDaemon(true);
         this.jetty = new Server(threads);
         ServerConnector connector = new ServerConnector(jetty);
-        connector.setHost(bindAddress);
+        // With TLS for workers, plain HTTP stays on this machine: only the session's own clients use it.
+        String plainAddress = security.on() && !loopback(bindAddress) ? "127.0.0.1" : bindAddress;
+        connector.setHost(plainAddress);
         connector.setPort(0);
         connector.setAcceptQueueSize(1024);
         connector.setIdleTimeout(IDLE_TIMEOUT_MS);
         connector.getConnectionFactory(HttpConnectionFactory.class).getHttpConfiguration().setSendServerVersion(false);
         jetty.addConnector(connector);
+        SelfSignedCertificate certificate = security.on() ? SelfSignedCertificate.create(bindAddress) : null;
+        ServerConnector tls = certificate == null ? null : tlsConnector(bindAddress, certificate);
         jetty.setHandler(new Api());
         this.sockets = org.eclipse.jetty.websocket.server.ServerWebSocketContainer.ensure(jetty);
         // What Jetty refuses before a handler runs (a malformed URI or %-escape, a bad header) gets the JSON error too.
@@ -120,7 +137,9 @@ public final class ControlPlane implements AutoCloseable {
             }
             throw new CohortException("cannot start the control plane on " + bindAddress + ": " + e.getMessage(), e);
         }
-        this.url = "http://" + bindAddress + ":" + connector.getLocalPort();
+        this.url = "http://" + host(plainAddress) + ":" + connector.getLocalPort();
+        this.workerUrl = tls == null ? url : "https://" + host(bindAddress) + ":" + tls.getLocalPort();
+        this.pin = certificate == null ? null : certificate.pin();
         this.credential = new BrowserCredential(connector.getLocalPort());
     }
 
@@ -140,6 +159,58 @@ public final class ControlPlane implements AutoCloseable {
     }
 
     private final String url;
+    private final String workerUrl;
+    private final String pin;
+    private final WorkerSecurity security;
+    /** Each worker's own credential, when {@link WorkerSecurity#on}; null otherwise (workers hold the token). */
+    private final WorkerCredentials workerCredentials;
+
+    /** The base URL workers are given as COHORT_API: https://HOST:PORT with worker security on, else {@link #url}. */
+    public String workerUrl() {
+        return workerUrl;
+    }
+
+    /** The TLS certificate's pin, "sha256:HEX", that workers are given as COHORT_TLS_PIN; null without TLS. */
+    public String tlsPin() {
+        return pin;
+    }
+
+    /** What worker {@code id} gets as COHORT_TOKEN: its own credential with worker security on, else the session's token. */
+    public String workerToken(String id) {
+        return workerCredentials == null ? tokenText : workerCredentials.issue(id);
+    }
+
+    private ServerConnector tlsConnector(String address, SelfSignedCertificate certificate) {
+        org.eclipse.jetty.util.ssl.SslContextFactory.Server tls = new org.eclipse.jetty.util.ssl.SslContextFactory.Server();
+        tls.setKeyStore(certificate.keyStore());
+        tls.setKeyStorePassword(SelfSignedCertificate.PASSWORD);
+        org.eclipse.jetty.server.HttpConfiguration https = new org.eclipse.jetty.server.HttpConfiguration();
+        https.setSendServerVersion(false);
+        org.eclipse.jetty.server.SecureRequestCustomizer secure = new org.eclipse.jetty.server.SecureRequestCustomizer();
+        // Clients reach the session by its IP address and pin its certificate: no name to check.
+        secure.setSniHostCheck(false);
+        https.addCustomizer(secure);
+        ServerConnector c = new ServerConnector(jetty, tls, new HttpConnectionFactory(https));
+        c.setHost(address);
+        c.setPort(0);
+        c.setAcceptQueueSize(1024);
+        c.setIdleTimeout(IDLE_TIMEOUT_MS);
+        jetty.addConnector(c);
+        return c;
+    }
+
+    private static boolean loopback(String address) {
+        try {
+            return java.net.InetAddress.getByName(address).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
+    }
+
+    /** An address as a URL's host: an IPv6 address in brackets. */
+    private static String host(String address) {
+        return address.contains(":") && !address.startsWith("[") ? "[" + address + "]" : address;
+    }
 
     /** The base URL, e.g. http://127.0.0.1:41234 */
     public String url() {
@@ -159,14 +230,17 @@ public final class ControlPlane implements AutoCloseable {
         @Override
         public boolean handle(org.eclipse.jetty.server.Request request, Response response, Callback callback) {
             String top = firstSegment(request.getHttpURI().getPath());
-            boolean bearer = authorized(request.getHeaders().get(HttpHeader.AUTHORIZATION));
-            boolean browser = !bearer && credential != null && credential.presented(request);
+            String authorization = request.getHeaders().get(HttpHeader.AUTHORIZATION);
+            boolean bearer = authorized(authorization);
+            String worker = bearer || workerCredentials == null || authorization == null || !authorization.startsWith("Bearer ")
+                    ? null : workerCredentials.verify(authorization.substring(7).trim());
+            boolean browser = !bearer && worker == null && credential != null && credential.presented(request);
             Request r = null;
             try {
                 if (!top.equals("apps")) {
                     DashboardRoutes.securityHeaders(response);
                 }
-                if (!bearer && !browser) {
+                if (!bearer && !browser && worker == null) {
                     String offered = top.equals("ui") && request.getMethod().equals("GET")
                             ? new Request(request, response, callback, 0).query("token") : null;
                     if (offered != null && credential != null && authorized("Bearer " + offered)) {
@@ -185,6 +259,10 @@ public final class ControlPlane implements AutoCloseable {
                     return true;
                 }
                 r = new Request(request, response, callback, maxJsonBytes);
+                if (worker != null) {
+                    r.principal(worker);
+                    WorkerAccess.check(worker, r, security, ControlPlane.this::groupOf);
+                }
                 route(r);
                 if (!r.answering()) {
                     throw new IllegalStateException("the route for " + r.rawPath() + " gave no answer");
@@ -194,6 +272,15 @@ public final class ControlPlane implements AutoCloseable {
                 fail(response, callback, e, r);
             }
             return true;
+        }
+    }
+
+    /** A worker's group, or null when the session knows no such worker. */
+    private String groupOf(String worker) {
+        try {
+            return session.servedOr503().session().get(worker).group();
+        } catch (RuntimeException e) {
+            return null;
         }
     }
 
