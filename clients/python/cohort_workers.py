@@ -786,12 +786,18 @@ def _read_exactly(f, n):
     return data
 
 
+def _member_secret():
+    """What members of one group share: COHORT_GROUP_SECRET where each worker holds a credential of its own
+    (workers on other hosts), else the session's token, which every worker holds."""
+    return os.environ.get("COHORT_GROUP_SECRET") or os.environ["COHORT_TOKEN"]
+
+
 def exec_server(once=False, port=None):
     """Serves commands from rsh() inside this worker: each connection sends the session's token and a
     command line; the command runs here (in this worker's cgroup, network and environment) with its
     output framed back and its exit code last. With once, it returns after the first command."""
     import socket
-    token = os.environ["COHORT_TOKEN"].encode()
+    token = _member_secret().encode()
     if port is None:
         port = _member_port(os.environ["CDSW_IP_ADDRESS"])
     server = socket.create_server((os.environ["CDSW_IP_ADDRESS"], int(port)))
@@ -838,7 +844,7 @@ def rsh(host, command, retry_seconds=30):
                 raise CohortError("nothing serves commands at %s:%d (is exec-server running in that member?)" % (host, port))
             time.sleep(0.05)
     with sock:
-        sock.sendall((json.dumps({"token": os.environ["COHORT_TOKEN"], "command": command, "cwd": os.getcwd()}) + "\n").encode())
+        sock.sendall((json.dumps({"token": _member_secret(), "command": command, "cwd": os.getcwd()}) + "\n").encode())
         f = sock.makefile("rb")
         while True:
             try:

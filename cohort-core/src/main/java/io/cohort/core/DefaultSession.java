@@ -290,7 +290,7 @@ final class DefaultSession implements Session {
         long memory = WorkerSpec.bytes(request.memoryGb());
         Map<String, String> env = new java.util.HashMap<>(WorkerEnvironment.build(System.getenv(), id, directory.toString(),
                 masterAddress(), workerId, index, request.cpu(), request.memoryGb(), request.env()));
-        hub.addWorkerEnvironment(workerId, env);
+        hub.addWorkerEnvironment(workerId, group.name(), env);
         String rank0 = group.members().get(0);
         // What the launch's env names itself (MASTER_ADDR of the session's, say) wins over the group's identity.
         groups.identity(group, workerId, request.n(), rank0.equals(workerId) ? null : registry.get(rank0).ipAddress(),

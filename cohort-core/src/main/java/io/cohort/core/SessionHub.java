@@ -81,15 +81,18 @@ final class SessionHub implements Consumer<WorkerEvent>, AutoCloseable {
     /**
      * The variables that let worker {@code workerId} reach the control plane and load the client
      * libraries: with worker security on, the TLS address, the certificate's pin and the worker's own
-     * credential; otherwise the plain address and the session's token.
+     * credential, and the secret its group's members share; otherwise the plain address and the
+     * session's token.
      */
-    void addWorkerEnvironment(String workerId, Map<String, String> env) {
+    void addWorkerEnvironment(String workerId, String group, Map<String, String> env) {
         env.put(WorkerVariables.COHORT_API, controlPlane.workerUrl());
         env.put(WorkerVariables.COHORT_TOKEN, controlPlane.workerToken(workerId));
         if (controlPlane.tlsPin() != null) {
             env.put(WorkerVariables.COHORT_TLS_PIN, controlPlane.tlsPin());
+            env.put(WorkerVariables.COHORT_GROUP_SECRET, controlPlane.groupSecret(group));
         } else {
             env.remove(WorkerVariables.COHORT_TLS_PIN);
+            env.remove(WorkerVariables.COHORT_GROUP_SECRET);
         }
         String python = clientsDirectory.resolve("python").toString();
         String existing = env.get("PYTHONPATH");

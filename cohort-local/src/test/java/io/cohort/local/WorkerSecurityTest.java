@@ -66,6 +66,20 @@ class WorkerSecurityTest {
     }
 
     @Test
+    void membersOfOneGroupRunCommandsInEachOtherWithTheSecretOnlyTheyShare() {
+        try (Session session = open("on")) {
+            List<Worker> ws = session.launch(LaunchRequest.of(2, 0.2, 0.25, Program.shell(String.join("\n",
+                    "[ -n \"$COHORT_GROUP_SECRET\" ] || exit 3",
+                    "if [ \"$RANK\" = 0 ]; then exec python3 -m cohort_workers exec-server --once; fi",
+                    "eval \"$(python3 -m cohort_workers rendezvous --env)\" || exit 1",
+                    "python3 -m cohort_workers rsh \"$MASTER_ADDR\" 'echo ran in $CDSW_ENGINE_ID'"))));
+            AwaitResult r = session.await(ws, true, Duration.ofSeconds(120));
+            assertThat(r.failures()).as("output: %s %s", session.output(ws.get(0)), session.output(ws.get(1))).isEmpty();
+            assertThat(session.output(ws.get(1))).extracting(OutputLine::text).containsExactly("ran in " + ws.get(0).id());
+        }
+    }
+
+    @Test
     void localWorkersInAutoKeepTheSessionsTokenAndPlainHttp() throws Exception {
         try (Session session = open("auto")) {
             List<String> out = run(session, Program.shell(

@@ -53,6 +53,12 @@ public final class WorkerVariables {
      * hex SHA-256 of the session's own certificate, the only certificate a worker's client trusts.
      */
     public static final String COHORT_TLS_PIN = "COHORT_TLS_PIN";
+    /**
+     * Set with COHORT_TLS_PIN: a secret the members of the worker's group share and no other worker
+     * knows, which {@code cohort_workers exec-server} and {@code rsh} check (each worker's COHORT_TOKEN is
+     * then its own). Secret.
+     */
+    public static final String COHORT_GROUP_SECRET = "COHORT_GROUP_SECRET";
     /** The session's id. */
     public static final String COHORT_SESSION_ID = "COHORT_SESSION_ID";
     /** The session's directory (its store, output logs, client libraries). */

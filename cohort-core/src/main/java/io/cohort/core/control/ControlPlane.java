@@ -25,7 +25,10 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * The session's HTTP/JSON API, for workers in any language (see docs/control-plane.md). Every
- * request must carry the session's token; a request without it changes nothing and gets 401.
+ * request must carry the session's token, or with worker security on a worker's own credential
+ * ({@link WorkerSecurity}, checked by {@link WorkerAccess}: 403 beyond what that worker may do); a
+ * request without either changes nothing and gets 401. With worker security on, workers reach it over
+ * TLS on the master address, with a certificate made here and pinned by them ({@link #tlsPin()}).
  *
  * <p>Served by Jetty's own handler API. A route answers at once, streams, or answers later from a
  * future ({@link Request#answerLater}): waiting takes and agent polls hold no thread while they wait,
@@ -178,6 +181,11 @@ public final class ControlPlane implements AutoCloseable {
     /** What worker {@code id} gets as COHORT_TOKEN: its own credential with worker security on, else the session's token. */
     public String workerToken(String id) {
         return workerCredentials == null ? tokenText : workerCredentials.issue(id);
+    }
+
+    /** What the members of group {@code name} share as COHORT_GROUP_SECRET with worker security on; null otherwise. */
+    public String groupSecret(String name) {
+        return workerCredentials == null ? null : workerCredentials.groupSecret(name);
     }
 
     private ServerConnector tlsConnector(String address, SelfSignedCertificate certificate) {

@@ -24,7 +24,16 @@ final class WorkerCredentials {
 
     /** The credential of worker {@code id}, for its COHORT_TOKEN. */
     String issue(String id) {
-        return PREFIX + id + "." + mac(id);
+        return PREFIX + id + "." + mac("worker:" + id);
+    }
+
+    /**
+     * The secret the members of group {@code name} share, and nobody else (COHORT_GROUP_SECRET: what
+     * {@code cohort_workers exec-server} and {@code rsh} check between members). It opens nothing on
+     * the control plane: a MAC of another domain than any worker's credential.
+     */
+    String groupSecret(String name) {
+        return "cg1." + mac("group:" + name);
     }
 
     /** The worker a credential names, or null when {@code presented} is not a credential this session issued. */
@@ -37,7 +46,7 @@ final class WorkerCredentials {
             return null;
         }
         String id = presented.substring(PREFIX.length(), dot);
-        byte[] expected = mac(id).getBytes(StandardCharsets.US_ASCII);
+        byte[] expected = mac("worker:" + id).getBytes(StandardCharsets.US_ASCII);
         return MessageDigest.isEqual(expected, presented.substring(dot + 1).getBytes(StandardCharsets.US_ASCII)) ? id : null;
     }
 

@@ -78,6 +78,10 @@ class WorkerCredentialsTest {
         assertThat(plane.tlsPin()).matches("sha256:[0-9a-f]{64}");
         assertThat(plane.workerToken("w1")).startsWith("cw1.w1.").isNotEqualTo(plane.workerToken("w2"))
                 .doesNotContain(plane.token());
+        // What a group's members share for exec-server and rsh opens nothing on the control plane.
+        assertThat(plane.groupSecret("g1")).startsWith("cg1.").isNotEqualTo(plane.groupSecret("g2"));
+        ControlPlaneClient group = new ControlPlaneClient(plane.workerUrl(), plane.groupSecret("g1"), "w1", plane.tlsPin());
+        assertThatThrownBy(() -> call(group, "GET", "/v1/workers", null)).hasMessageContaining("(401)");
     }
 
     @Test
