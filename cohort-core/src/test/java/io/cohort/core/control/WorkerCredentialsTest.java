@@ -241,4 +241,45 @@ class WorkerCredentialsTest {
         b.environment().put("COHORT_AGENT_GIVE_UP_MS", "3000");
         return b.start();
     }
+
+    @Test
+    void theCurlRecipeOfTheDocsChecksThePinAndTalksTls() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isExecutable(Path.of("/usr/bin/openssl"))
+                && java.nio.file.Files.isExecutable(Path.of("/usr/bin/curl")), "needs openssl and curl");
+        String recipe = String.join("\n",
+                "host=${COHORT_API#https://}",
+                "openssl s_client -connect \"$host\" </dev/null 2>/dev/null | openssl x509 -outform DER > session.der",
+                "[ \"sha256:$(sha256sum session.der | cut -d' ' -f1)\" = \"$COHORT_TLS_PIN\" ] || exit 1",
+                "openssl x509 -inform DER -in session.der > session.pem",
+                "curl -sS --noproxy '*' --cacert session.pem -H \"Authorization: Bearer $COHORT_TOKEN\" \"$COHORT_API/v1/workers\"");
+        for (String pin : List.of(plane.tlsPin(), "sha256:" + "3".repeat(64))) {
+            ProcessBuilder b = new ProcessBuilder("/bin/sh", "-c", recipe).directory(dir.toFile()).redirectErrorStream(true);
+            b.environment().put("COHORT_API", plane.workerUrl());
+            b.environment().put("COHORT_TOKEN", plane.workerToken("w1"));
+            b.environment().put("COHORT_TLS_PIN", pin);
+            Process p = b.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            if (pin.equals(plane.tlsPin())) {
+                assertThat(out).as(out).isEqualTo("[]");
+            } else {
+                assertThat(p.exitValue()).as(out).isEqualTo(1);
+            }
+        }
+    }
+
+    @Test
+    void withWorkerSecurityOffAWorkersCredentialIsNoCredentialAtAll() {
+        ControlPlane off = new ControlPlane("127.0.0.1", queues, new ResultStore(store, new MutableClock()),
+                new SnapshotStore(store, dir.resolve("snapshots"), new MutableClock()), agents, 1 << 20, 1 << 20);
+        try {
+            assertThat(off.workerUrl()).isEqualTo(off.url()).startsWith("http://");
+            assertThat(off.tlsPin()).isNull();
+            assertThat(off.workerToken("w1")).isEqualTo(off.token());
+            ControlPlaneClient forged = new ControlPlaneClient(off.url(), plane.workerToken("w1"), "w1");
+            assertThatThrownBy(() -> call(forged, "GET", "/v1/workers", null)).hasMessageContaining("(401)");
+        } finally {
+            off.close();
+        }
+    }
 }
