@@ -1,7 +1,9 @@
 """cohort's worker client for Python: queues, results and snapshots over the session's HTTP API.
 
 Standard library only. Inside a worker it is importable as ``cohort_client`` (the session puts it on
-PYTHONPATH) and reads COHORT_API, COHORT_TOKEN and CDSW_ENGINE_ID from the environment.
+PYTHONPATH) and reads COHORT_API, COHORT_TOKEN and CDSW_ENGINE_ID from the environment, and
+COHORT_TLS_PIN when the session speaks TLS to its workers (COHORT_API is then https://): the only
+certificate it trusts is the session's own, named by that pin.
 ``cohort.workers()`` lists the session's workers with their addresses, so workers can find each other.
 
     import cohort_client as cohort
@@ -14,8 +16,12 @@ An item is acknowledged when the loop asks for the next one. If an exception esc
 item being worked on is failed with its traceback (it is retried, or dead-lettered after too many
 attempts) and the worker ends; ``cohort.for_each(name, fn)`` fails the item and goes on instead.
 """
+import hashlib
+import hmac
+import http.client
 import json
 import os
+import ssl
 import sys
 import threading
 import time
@@ -47,7 +53,62 @@ _current = None  # (queue name, item id) while a loop body runs
 _heartbeat = None
 # The session is on loopback or the cluster's own network: never send its token through a proxy.
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+_pinned_openers = {}
 _NO_BODY = object()
+
+
+class PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS that trusts exactly one certificate: the session's, named by its pin ("sha256:" and the
+    hex SHA-256 of its DER bytes, as COHORT_TLS_PIN gives it). No authority and no name are checked:
+    any other certificate is refused before the request (and its token) is sent."""
+
+    def __init__(self, host, port=None, pin=None, **kwargs):
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE  # the pin below is the check
+        super().__init__(host, port, context=context, **kwargs)
+        self.pin = (pin or "").strip().lower()
+
+    def connect(self):
+        super().connect()
+        der = self.sock.getpeercert(binary_form=True) or b""
+        got = "sha256:" + hashlib.sha256(der).hexdigest()
+        if not hmac.compare_digest(got, self.pin):
+            self.sock.close()
+            self.sock = None
+            raise CohortError("the server at %s:%s is not the session: its certificate's pin is %s, COHORT_TLS_PIN is %s"
+                              % (self.host, self.port, got, self.pin))
+
+
+class _PinnedHandler(urllib.request.HTTPSHandler):
+    def __init__(self, pin):
+        super().__init__()
+        self.pin = pin
+
+    def https_open(self, req):
+        return self.do_open(lambda host, **kw: PinnedHTTPSConnection(host, pin=self.pin, **kw), req)
+
+
+def check_pin(url, pin):
+    """Refuses an https:// URL without a pin, and a pin with a plain http:// URL."""
+    if url.startswith("https://") and not pin:
+        raise CohortError("COHORT_API is %s but COHORT_TLS_PIN is not set: the session's certificate is trusted only "
+                          "by its pin, which the session gives each worker" % url)
+    if pin and not url.startswith("https://"):
+        raise CohortError("COHORT_TLS_PIN is set, so COHORT_API must be https://, got %s: a worker given a pin never "
+                          "sends its credential in plain text" % url)
+
+
+def _opener_for(url):
+    pin = os.environ.get("COHORT_TLS_PIN", "").strip()
+    check_pin(url, pin)
+    if not pin:
+        return _opener
+    opener = _pinned_openers.get(pin)
+    if opener is None:
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _PinnedHandler(pin))
+        _pinned_openers[pin] = opener
+    return opener
 
 
 def _path(*parts):
@@ -74,7 +135,7 @@ def _call(method, path, body=_NO_BODY, item=None, timeout=90, raw=False):
     if data is not None:
         req.add_header("Content-Type", "application/octet-stream" if raw else "application/json")
     try:
-        with _opener.open(req, timeout=timeout) as r:
+        with _opener_for(url).open(req, timeout=timeout) as r:
             payload = r.read()
     except urllib.error.HTTPError as e:
         message = e.read().decode(errors="replace")

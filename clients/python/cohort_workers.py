@@ -207,7 +207,7 @@ class _Session:
     def _connection(self, timeout):
         c = getattr(self.local, "connection", None)
         if c is None:
-            c = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+            c = self._new_connection(timeout)
             self.local.connection = c
             self.local.fresh = True
         c.timeout = timeout
@@ -255,6 +255,15 @@ class _Session:
             raise (CohortInputError if response.status in (400, 404) else CohortError)(message)
         return (json.loads(payload) if payload else None), event
 
+    def _new_connection(self, timeout):
+        """Plain HTTP, or (a worker whose session speaks TLS) HTTPS trusting only COHORT_TLS_PIN's certificate."""
+        pin = os.environ.get("COHORT_TLS_PIN", "").strip() if self.kind in ("worker", "forked") else ""
+        if self.url.startswith("https://") or pin:
+            import cohort_client  # next to this file in every worker's clients/python
+            cohort_client.check_pin(self.url, pin)
+            return cohort_client.PinnedHTTPSConnection(self.host, self.port, pin=pin, timeout=timeout)
+        return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+
     def _drop(self, connection):
         connection.close()
         self.local.connection = None
@@ -297,7 +306,7 @@ class _Session:
     def _follow_events(self, after):
         last = after
         while True:
-            c = http.client.HTTPConnection(self.host, self.port, timeout=60)
+            c = self._new_connection(60)
             try:
                 c.request("GET", "/v1/events?after=%d" % last,
                           headers={"Authorization": "Bearer " + self.token, "Accept": "text/event-stream",
@@ -777,12 +786,18 @@ def _read_exactly(f, n):
     return data
 
 
+def _member_secret():
+    """What members of one group share: COHORT_GROUP_SECRET where each worker holds a credential of its own
+    (workers on other hosts), else the session's token, which every worker holds."""
+    return os.environ.get("COHORT_GROUP_SECRET") or os.environ["COHORT_TOKEN"]
+
+
 def exec_server(once=False, port=None):
     """Serves commands from rsh() inside this worker: each connection sends the session's token and a
     command line; the command runs here (in this worker's cgroup, network and environment) with its
     output framed back and its exit code last. With once, it returns after the first command."""
     import socket
-    token = os.environ["COHORT_TOKEN"].encode()
+    token = _member_secret().encode()
     if port is None:
         port = _member_port(os.environ["CDSW_IP_ADDRESS"])
     server = socket.create_server((os.environ["CDSW_IP_ADDRESS"], int(port)))
@@ -829,7 +844,7 @@ def rsh(host, command, retry_seconds=30):
                 raise CohortError("nothing serves commands at %s:%d (is exec-server running in that member?)" % (host, port))
             time.sleep(0.05)
     with sock:
-        sock.sendall((json.dumps({"token": os.environ["COHORT_TOKEN"], "command": command, "cwd": os.getcwd()}) + "\n").encode())
+        sock.sendall((json.dumps({"token": _member_secret(), "command": command, "cwd": os.getcwd()}) + "\n").encode())
         f = sock.makefile("rb")
         while True:
             try:

@@ -150,6 +150,10 @@ cohort_session <- function() {
 # session's (class cohort_error, with the HTTP status in $status).
 .cohort_http <- function(method, path, body = raw(0), item = NULL, timeout = getOption("cohort.http_timeout", 90)) {
   s <- .cohort_connection()
+  if (startsWith(s$url, "https://"))
+    stop("cohort: the session speaks TLS to its workers (COHORT_API is ", s$url, ", with COHORT_TLS_PIN), and base R",
+         " cannot pin a certificate; run R workers in a session with workerSecurity=off (only on a network you trust),",
+         " or use Python or Java workers (docs/control-plane.md, \"Credentials and TLS\")", call. = FALSE)
   hostport <- sub("/.*$", "", sub("^http://", "", s$url))
   host <- sub(":[0-9]+$", "", hostport)
   port <- as.integer(sub("^.*:", "", hostport))

@@ -124,7 +124,8 @@ final class DefaultSession implements Session {
         }
         this.admission = new Admission(backend.capacity(), options.cpuOvercommit());
         this.hub = new SessionHub(directory, backend.masterAddress(), agents, store,
-                settings.maxRequestBytes(), settings.snapshotMaxBytes(), clock);
+                settings.maxRequestBytes(), settings.snapshotMaxBytes(), clock,
+                io.cohort.core.control.WorkerSecurity.from(options, backend.workersOnOtherHosts()));
         this.preparer = new ProgramPreparer(options.workingDirectory(), settings, hub.pythonRunner());
         preparer.warmUp();
         if (resumeFrom != null) {
@@ -304,7 +305,7 @@ final class DefaultSession implements Session {
         long memory = WorkerSpec.bytes(request.memoryGb());
         Map<String, String> env = new java.util.HashMap<>(WorkerEnvironment.build(System.getenv(), id, directory.toString(),
                 masterAddress(), workerId, index, request.cpu(), request.memoryGb(), request.env()));
-        hub.addWorkerEnvironment(env);
+        hub.addWorkerEnvironment(workerId, group.name(), env);
         String rank0 = group.members().get(0);
         // What the launch's env names itself (MASTER_ADDR of the session's, say) wins over the group's identity.
         groups.identity(group, workerId, request.n(), rank0.equals(workerId) ? null : registry.get(rank0).ipAddress(),

@@ -40,18 +40,25 @@ final class SessionHub implements Consumer<WorkerEvent>, AutoCloseable {
     private final Path clientsDirectory;
     private final ScheduledExecutorService timer;
 
+    SessionHub(Path directory, String bindAddress, AgentRegistry agents, java.util.concurrent.CompletableFuture<Store> opening,
+               long maxJsonBytes, long maxSnapshotBytes, Clock clock) {
+        this(directory, bindAddress, agents, opening, maxJsonBytes, maxSnapshotBytes, clock,
+                io.cohort.core.control.WorkerSecurity.OFF);
+    }
+
     /**
      * @param opening the session's database, being opened (on another thread while the backend opens:
      *              SQLite's native library and schema take about a tenth of a second of CPU)
      */
     SessionHub(Path directory, String bindAddress, AgentRegistry agents, java.util.concurrent.CompletableFuture<Store> opening,
-               long maxJsonBytes, long maxSnapshotBytes, Clock clock) {
+               long maxJsonBytes, long maxSnapshotBytes, Clock clock, io.cohort.core.control.WorkerSecurity security) {
         this.store = opened(opening);
         this.journal = new SessionJournal(store);
         this.queues = new QueueService(new io.cohort.core.queue.SqliteQueueJournal(store), clock);
         this.results = new ResultStore(store, clock);
         this.snapshots = new SnapshotStore(store, directory.resolve("snapshots"), clock);
-        this.controlPlane = new ControlPlane(bindAddress, queues, results, snapshots, agents, maxJsonBytes, maxSnapshotBytes);
+        this.controlPlane = new ControlPlane(bindAddress, queues, results, snapshots, agents, maxJsonBytes, maxSnapshotBytes,
+                security);
         this.clientsDirectory = extractClients(directory.resolve("clients"));
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "cohort-leases");
@@ -89,10 +96,22 @@ final class SessionHub implements Consumer<WorkerEvent>, AutoCloseable {
         return clientsDirectory.resolve("python").resolve("cohort_run.py");
     }
 
-    /** The variables that let a worker reach the control plane and load the client libraries. */
-    void addWorkerEnvironment(Map<String, String> env) {
-        env.put(WorkerVariables.COHORT_API, controlPlane.url());
-        env.put(WorkerVariables.COHORT_TOKEN, controlPlane.token());
+    /**
+     * The variables that let worker {@code workerId} reach the control plane and load the client
+     * libraries: with worker security on, the TLS address, the certificate's pin and the worker's own
+     * credential, and the secret its group's members share; otherwise the plain address and the
+     * session's token.
+     */
+    void addWorkerEnvironment(String workerId, String group, Map<String, String> env) {
+        env.put(WorkerVariables.COHORT_API, controlPlane.workerUrl());
+        env.put(WorkerVariables.COHORT_TOKEN, controlPlane.workerToken(workerId));
+        if (controlPlane.tlsPin() != null) {
+            env.put(WorkerVariables.COHORT_TLS_PIN, controlPlane.tlsPin());
+            env.put(WorkerVariables.COHORT_GROUP_SECRET, controlPlane.groupSecret(group));
+        } else {
+            env.remove(WorkerVariables.COHORT_TLS_PIN);
+            env.remove(WorkerVariables.COHORT_GROUP_SECRET);
+        }
         String python = clientsDirectory.resolve("python").toString();
         String existing = env.get("PYTHONPATH");
         env.put("PYTHONPATH", existing == null || existing.isEmpty() ? python : python + ":" + existing);

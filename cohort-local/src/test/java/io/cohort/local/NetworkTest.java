@@ -69,9 +69,11 @@ class NetworkTest {
             }
         }
         assertThat(named).containsAll(seen);
-        // Not set by the session: the user's heartbeat override, the remote agent's give-up time, and GPUs on a machine without them.
+        // Not set by the session: the user's heartbeat override, the remote agent's give-up time, GPUs on a machine
+        // without them, and what workers get only with worker security on (WorkerSecurityTest).
         Set<String> always = new TreeSet<>(named);
-        always.removeAll(Set.of(WorkerVariables.COHORT_HEARTBEAT_MS, WorkerVariables.COHORT_AGENT_GIVE_UP_MS));
+        always.removeAll(Set.of(WorkerVariables.COHORT_HEARTBEAT_MS, WorkerVariables.COHORT_AGENT_GIVE_UP_MS,
+                WorkerVariables.COHORT_TLS_PIN, WorkerVariables.COHORT_GROUP_SECRET));
         always.removeAll(WorkerVariables.GPU_VARIABLES);
         assertThat(seen).containsAll(always);
     }

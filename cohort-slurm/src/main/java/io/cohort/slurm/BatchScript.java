@@ -27,8 +27,9 @@ final class BatchScript {
                 + WorkerVariables.COHORT_API + "=" + quote(env.get(WorkerVariables.COHORT_API)) + "\n"
                 + WorkerVariables.COHORT_TOKEN + "=" + quote(env.get(WorkerVariables.COHORT_TOKEN)) + "\n"
                 + WorkerVariables.COHORT_WORKER_ID + "=" + quote(workerId) + "\n"
+                + WorkerVariables.COHORT_TLS_PIN + "=" + quote(env.getOrDefault(WorkerVariables.COHORT_TLS_PIN, "")) + "\n"
                 + WorkerVariables.COHORT_AGENT_GIVE_UP_MS + "=" + settings.agentGiveUp().toMillis() + "\n"
-                + "export COHORT_API COHORT_TOKEN COHORT_WORKER_ID COHORT_AGENT_GIVE_UP_MS\n"
+                + "export COHORT_API COHORT_TOKEN COHORT_WORKER_ID COHORT_TLS_PIN COHORT_AGENT_GIVE_UP_MS\n"
                 + "exec " + quote(settings.java()) + " " + settings.agentJavaOptions() + " -cp " + quote(agentClassPath())
                 + " " + Agent.class.getName() + "\n";
         Files.deleteIfExists(script);

@@ -114,6 +114,12 @@ final class SlurmBackend implements Backend {
         return settings.masterAddress();
     }
 
+    /** Jobs run on the cluster's nodes, unless the session's address is loopback (a one-machine cluster). */
+    @Override
+    public boolean workersOnOtherHosts() {
+        return loopback == null;
+    }
+
     /** Asks Slurm, without submitting anything, whether one worker of this launch could ever run. */
     @Override
     public void admit(LaunchRequest request) {

@@ -312,4 +312,21 @@ class SlurmBackendTest {
         });
         return out;
     }
+
+    @Test
+    void withWorkerSecurityOnTheAgentSpeaksPinnedTlsAndTheWorkersOutputReachesTheSession() {
+        Session s = open(Map.of("workerSecurity", "on"));
+        Worker w = s.launch(LaunchRequest.builder().n(1).cpu(0.25).memoryGb(0.25).program(Program.code(io.cohort.Kernel.SHELL,
+                "echo \"over ${COHORT_API%%:*} as ${COHORT_TOKEN%%.*}.${COHORT_WORKER_ID:-$CDSW_ENGINE_ID}\"")).build()).get(0);
+        AwaitResult r = s.await(List.of(w), true, Duration.ofMinutes(2));
+        assertThat(r.failures()).as(s.output(w).toString()).isEmpty();
+        assertThat(s.output(w)).extracting(OutputLine::text).containsExactly("over https as cw1." + w.id());
+        String script;
+        try {
+            script = java.nio.file.Files.readString(s.directory().resolve("slurm").resolve(w.id() + ".sh"));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        assertThat(script).contains("COHORT_TLS_PIN='sha256:").doesNotContain(s.controlPlaneToken());
+    }
 }

@@ -153,4 +153,31 @@ class TwoNodesTest {
         // Four one-CPU workers fill both two-CPU nodes.
         assertThat(r.workers().stream().map(Worker::ipAddress).collect(Collectors.toSet())).isEqualTo(NODE_ADDRESSES);
     }
+
+    @Test
+    void acrossHostsEachJobReachesTheSessionOverPinnedTlsWithACredentialThatCannotStopItsPeer() {
+        Session s = open();
+        Worker peer = s.launch(LaunchRequest.builder().n(1).cpu(1).memoryGb(0.25).program(Program.shell("sleep 120"))
+                .build()).get(0);
+        Worker w = s.launch(LaunchRequest.builder().n(1).cpu(1).memoryGb(0.25).program(Program.code(Kernel.PYTHON3,
+                String.join("\n",
+                        "import os, cohort_client, cohort_workers",
+                        "print('api', os.environ['COHORT_API'])",
+                        "print('own credential', os.environ['COHORT_TOKEN'].startswith('cw1.%s.' % os.environ['CDSW_ENGINE_ID']))",
+                        "cohort_client.results.put('from-node', os.environ['SLURMD_NODENAME'])",
+                        "try:",
+                        "    cohort_workers.stop_workers('" + peer.id() + "')",
+                        "except Exception as e:",
+                        "    print('refused', '403' in str(e) or 'session\\'s token' in str(e))")))
+                .build()).get(0);
+        AwaitResult r = s.await(List.of(w), true, Duration.ofMinutes(2));
+        assertThat(r.failures()).as(s.output(w).toString()).isEmpty();
+        assertThat(s.output(w)).extracting(OutputLine::text).containsExactly(
+                "api https://" + TestSlurm.NETWORK_MASTER + ":" + java.net.URI.create(s.output(w).get(0).text().substring(4)).getPort(),
+                "own credential True", "refused True");
+        assertThat(s.results().get("from-node")).isPresent();
+        assertThat(s.get(peer).status().isFinal()).isFalse();
+        // The session's own plain port is not on the cluster's network any more.
+        assertThat(s.controlPlaneUrl()).startsWith("http://127.0.0.1:");
+    }
 }

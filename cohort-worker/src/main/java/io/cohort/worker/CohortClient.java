@@ -26,6 +26,14 @@ public final class CohortClient {
         this.client = new ControlPlaneClient(api, token, caller);
     }
 
+    /**
+     * A client of a control plane that speaks TLS (an https:// {@code api}), trusting only the
+     * certificate {@code pin} names (COHORT_TLS_PIN: "sha256:" and its hex SHA-256).
+     */
+    public CohortClient(String api, String token, String caller, String pin) {
+        this.client = new ControlPlaneClient(api, token, caller, pin);
+    }
+
     CohortClient(ControlPlaneClient client) {
         this.client = client;
     }

@@ -48,6 +48,17 @@ public final class WorkerVariables {
     public static final String COHORT_API = "COHORT_API";
     /** The token every control-plane request carries ("Authorization: Bearer $COHORT_TOKEN"). Secret. */
     public static final String COHORT_TOKEN = "COHORT_TOKEN";
+    /**
+     * Set when the control plane speaks TLS to workers (COHORT_API is then https://): "sha256:" and the
+     * hex SHA-256 of the session's own certificate, the only certificate a worker's client trusts.
+     */
+    public static final String COHORT_TLS_PIN = "COHORT_TLS_PIN";
+    /**
+     * Set with COHORT_TLS_PIN: a secret the members of the worker's group share and no other worker
+     * knows, which {@code cohort_workers exec-server} and {@code rsh} check (each worker's COHORT_TOKEN is
+     * then its own). Secret.
+     */
+    public static final String COHORT_GROUP_SECRET = "COHORT_GROUP_SECRET";
     /** The session's id. */
     public static final String COHORT_SESSION_ID = "COHORT_SESSION_ID";
     /** The session's directory (its store, output logs, client libraries). */

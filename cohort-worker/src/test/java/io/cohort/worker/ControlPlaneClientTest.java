@@ -81,6 +81,16 @@ class ControlPlaneClientTest {
     @Test
     void aUrlThatIsNotHttpHostPortIsRefused() {
         assertThatThrownBy(() -> new CohortClient("https://example.org", "t", "w1")).isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("COHORT_API must look like http://HOST:PORT, got https://example.org");
+                .hasMessage("COHORT_API must look like http://HOST:PORT or https://HOST:PORT, got https://example.org");
+    }
+
+    @Test
+    void httpsIsSpokenOnlyWithAPinAndAPinOnlyOverHttps() {
+        assertThatThrownBy(() -> new CohortClient("https://127.0.0.1:1", "t", "w1")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("COHORT_TLS_PIN is not set");
+        assertThatThrownBy(() -> new CohortClient("http://127.0.0.1:1", "t", "w1", "sha256:" + "a".repeat(64)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be https://");
+        assertThatThrownBy(() -> new CohortClient("https://127.0.0.1:1", "t", "w1", "md5:abc"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("COHORT_TLS_PIN must be sha256:");
     }
 }

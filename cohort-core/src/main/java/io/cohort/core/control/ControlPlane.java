@@ -25,7 +25,10 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * The session's HTTP/JSON API, for workers in any language (see docs/control-plane.md). Every
- * request must carry the session's token; a request without it changes nothing and gets 401.
+ * request must carry the session's token, or with worker security on a worker's own credential
+ * ({@link WorkerSecurity}, checked by {@link WorkerAccess}: 403 beyond what that worker may do); a
+ * request without either changes nothing and gets 401. With worker security on, workers reach it over
+ * TLS on the master address, with a certificate made here and pinned by them ({@link #tlsPin()}).
  *
  * <p>Served by Jetty's own handler API. A route answers at once, streams, or answers later from a
  * future ({@link Request#answerLater}): waiting takes and agent polls hold no thread while they wait,
@@ -56,6 +59,8 @@ public final class ControlPlane implements AutoCloseable {
     /** The bound listening socket: its port is the control plane's from the start; Jetty takes it over. */
     private final java.nio.channels.ServerSocketChannel listening;
     private final String bindAddress;
+    /** Where plain HTTP listens: the bind address, or loopback when workers come over TLS from other hosts. */
+    private final String plainAddress;
     private final Thread starter;
     /** What the starter waits on for the first connection; woken by {@link #close}. */
     private final java.nio.channels.Selector firstConnection;
@@ -82,7 +87,20 @@ public final class ControlPlane implements AutoCloseable {
 
     public ControlPlane(String bindAddress, QueueService queues, ResultStore results, SnapshotStore snapshots,
                         AgentRegistry agents, long maxJsonBytes, long maxSnapshotBytes) {
+        this(bindAddress, queues, results, snapshots, agents, maxJsonBytes, maxSnapshotBytes, WorkerSecurity.OFF);
+    }
+
+    /**
+     * A control plane on {@code bindAddress}. With {@code security} on it also serves workers over TLS
+     * there ({@link #workerUrl()}, pinned by {@link #tlsPin()}), each worker with a credential of its own
+     * ({@link #workerToken}), and its plain HTTP connector, for the session's own clients, listens on
+     * loopback only.
+     */
+    public ControlPlane(String bindAddress, QueueService queues, ResultStore results, SnapshotStore snapshots,
+                        AgentRegistry agents, long maxJsonBytes, long maxSnapshotBytes, WorkerSecurity security) {
         this.maxJsonBytes = maxJsonBytes;
+        this.security = security;
+        this.workerCredentials = security.on() ? new WorkerCredentials() : null;
         QueueRoutes queueRoutes = new QueueRoutes(queues);
         this.routes = Map.ofEntries(
                 Map.entry("queues", (Route) queueRoutes::route),
@@ -103,21 +121,45 @@ public final class ControlPlane implements AutoCloseable {
         this.tokenText = HexFormat.of().formatHex(random);
         this.token = tokenText.getBytes(StandardCharsets.US_ASCII);
         this.bindAddress = bindAddress;
+        // With TLS for workers, plain HTTP stays on this machine: only the session's own clients use it.
+        this.plainAddress = security.on() && !loopback(bindAddress) ? "127.0.0.1" : bindAddress;
         try {
             this.listening = java.nio.channels.ServerSocketChannel.open();
-            listening.bind(new java.net.InetSocketAddress(bindAddress, 0), ACCEPT_QUEUE);
-            listening.configureBlocking(false);
-            this.firstConnection = java.nio.channels.Selector.open();
-            listening.register(firstConnection, java.nio.channels.SelectionKey.OP_ACCEPT);
+            listening.bind(new java.net.InetSocketAddress(plainAddress, 0), ACCEPT_QUEUE);
         } catch (IOException | RuntimeException e) {
-            throw new CohortException("cannot start the control plane on " + bindAddress + ": " + e.getMessage(), e);
+            throw new CohortException("cannot start the control plane on " + plainAddress + ": " + e.getMessage(), e);
         }
         int port = listening.socket().getLocalPort();
-        this.url = "http://" + bindAddress + ":" + port;
+        this.url = "http://" + host(plainAddress) + ":" + port;
         this.credential = new BrowserCredential(port);
-        this.starter = new Thread(this::startOnFirstConnection, "cohort-http-start");
-        starter.setDaemon(true);
-        starter.start();
+        if (security.on()) {
+            // Workers on other hosts: the TLS connector's port is part of their address, so Jetty starts now.
+            SelfSignedCertificate certificate = SelfSignedCertificate.create(bindAddress);
+            this.firstConnection = null;
+            this.starter = null;
+            ServerConnector tls;
+            try {
+                tls = start(certificate);
+            } catch (Exception e) {
+                close();
+                throw new CohortException("cannot start the control plane on " + bindAddress + ": " + e.getMessage(), e);
+            }
+            this.workerUrl = "https://" + host(bindAddress) + ":" + tls.getLocalPort();
+            this.pin = certificate.pin();
+        } else {
+            try {
+                listening.configureBlocking(false);
+                this.firstConnection = java.nio.channels.Selector.open();
+                listening.register(firstConnection, java.nio.channels.SelectionKey.OP_ACCEPT);
+            } catch (IOException | RuntimeException e) {
+                throw new CohortException("cannot start the control plane on " + plainAddress + ": " + e.getMessage(), e);
+            }
+            this.workerUrl = url;
+            this.pin = null;
+            this.starter = new Thread(this::startOnFirstConnection, "cohort-http-start");
+            starter.setDaemon(true);
+            starter.start();
+        }
     }
 
     /** Room for connections that wait to be accepted, e.g. while Jetty starts. */
@@ -148,7 +190,7 @@ public final class ControlPlane implements AutoCloseable {
             }
             try {
                 listening.configureBlocking(true);
-                start();
+                start(null);
             } catch (Exception e) {
                 io.cohort.core.backend.Background.report("starting the control plane on " + url
                         + " (workers and clients cannot reach the session)", e);
@@ -161,8 +203,8 @@ public final class ControlPlane implements AutoCloseable {
         }
     }
 
-    /** Starts Jetty on the bound socket. */
-    private void start() throws Exception {
+    /** Starts Jetty on the bound socket, and on a TLS connector of its own when given a certificate (which it returns). */
+    private ServerConnector start(SelfSignedCertificate certificate) throws Exception {
         // Threads only for requests being worked on (waiting ones hold none); idle threads go away.
         QueuedThreadPool threads = new QueuedThreadPool(512, 4, 30_000);
         threads.setName("cohort-http");
@@ -174,11 +216,12 @@ public final class ControlPlane implements AutoCloseable {
                 return listening;
             }
         };
-        connector.setHost(bindAddress);
+        connector.setHost(plainAddress);
         connector.setAcceptQueueSize(ACCEPT_QUEUE);
         connector.setIdleTimeout(IDLE_TIMEOUT_MS);
         connector.getConnectionFactory(HttpConnectionFactory.class).getHttpConfiguration().setSendServerVersion(false);
         jetty.addConnector(connector);
+        ServerConnector tls = certificate == null ? null : tlsConnector(bindAddress, certificate);
         jetty.setHandler(new Api());
         this.sockets = org.eclipse.jetty.websocket.server.ServerWebSocketContainer.ensure(jetty);
         // What Jetty refuses before a handler runs (a malformed URI or %-escape, a bad header) gets the JSON error too.
@@ -194,6 +237,7 @@ public final class ControlPlane implements AutoCloseable {
             throw e;
         }
         this.jetty = jetty;
+        return tls;
     }
 
     /**
@@ -223,6 +267,63 @@ public final class ControlPlane implements AutoCloseable {
     }
 
     private final String url;
+    private final String workerUrl;
+    private final String pin;
+    private final WorkerSecurity security;
+    /** Each worker's own credential, when {@link WorkerSecurity#on}; null otherwise (workers hold the token). */
+    private final WorkerCredentials workerCredentials;
+
+    /** The base URL workers are given as COHORT_API: https://HOST:PORT with worker security on, else {@link #url}. */
+    public String workerUrl() {
+        return workerUrl;
+    }
+
+    /** The TLS certificate's pin, "sha256:HEX", that workers are given as COHORT_TLS_PIN; null without TLS. */
+    public String tlsPin() {
+        return pin;
+    }
+
+    /** What worker {@code id} gets as COHORT_TOKEN: its own credential with worker security on, else the session's token. */
+    public String workerToken(String id) {
+        return workerCredentials == null ? tokenText : workerCredentials.issue(id);
+    }
+
+    /** What the members of group {@code name} share as COHORT_GROUP_SECRET with worker security on; null otherwise. */
+    public String groupSecret(String name) {
+        return workerCredentials == null ? null : workerCredentials.groupSecret(name);
+    }
+
+    private ServerConnector tlsConnector(String address, SelfSignedCertificate certificate) {
+        org.eclipse.jetty.util.ssl.SslContextFactory.Server tls = new org.eclipse.jetty.util.ssl.SslContextFactory.Server();
+        tls.setKeyStore(certificate.keyStore());
+        tls.setKeyStorePassword(SelfSignedCertificate.PASSWORD);
+        org.eclipse.jetty.server.HttpConfiguration https = new org.eclipse.jetty.server.HttpConfiguration();
+        https.setSendServerVersion(false);
+        org.eclipse.jetty.server.SecureRequestCustomizer secure = new org.eclipse.jetty.server.SecureRequestCustomizer();
+        // Clients reach the session by its IP address and pin its certificate: no name to check.
+        secure.setSniHostCheck(false);
+        https.addCustomizer(secure);
+        ServerConnector c = new ServerConnector(jetty, tls, new HttpConnectionFactory(https));
+        c.setHost(address);
+        c.setPort(0);
+        c.setAcceptQueueSize(1024);
+        c.setIdleTimeout(IDLE_TIMEOUT_MS);
+        jetty.addConnector(c);
+        return c;
+    }
+
+    private static boolean loopback(String address) {
+        try {
+            return java.net.InetAddress.getByName(address).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
+    }
+
+    /** An address as a URL's host: an IPv6 address in brackets. */
+    private static String host(String address) {
+        return address.contains(":") && !address.startsWith("[") ? "[" + address + "]" : address;
+    }
 
     /** The base URL, e.g. http://127.0.0.1:41234 */
     public String url() {
@@ -242,14 +343,17 @@ public final class ControlPlane implements AutoCloseable {
         @Override
         public boolean handle(org.eclipse.jetty.server.Request request, Response response, Callback callback) {
             String top = firstSegment(request.getHttpURI().getPath());
-            boolean bearer = authorized(request.getHeaders().get(HttpHeader.AUTHORIZATION));
-            boolean browser = !bearer && credential != null && credential.presented(request);
+            String authorization = request.getHeaders().get(HttpHeader.AUTHORIZATION);
+            boolean bearer = authorized(authorization);
+            String worker = bearer || workerCredentials == null || authorization == null || !authorization.startsWith("Bearer ")
+                    ? null : workerCredentials.verify(authorization.substring(7).trim());
+            boolean browser = !bearer && worker == null && credential != null && credential.presented(request);
             Request r = null;
             try {
                 if (!top.equals("apps")) {
                     DashboardRoutes.securityHeaders(response);
                 }
-                if (!bearer && !browser) {
+                if (!bearer && !browser && worker == null) {
                     String offered = top.equals("ui") && request.getMethod().equals("GET")
                             ? new Request(request, response, callback, 0).query("token") : null;
                     if (offered != null && credential != null && authorized("Bearer " + offered)) {
@@ -268,6 +372,10 @@ public final class ControlPlane implements AutoCloseable {
                     return true;
                 }
                 r = new Request(request, response, callback, maxJsonBytes);
+                if (worker != null) {
+                    r.principal(worker);
+                    WorkerAccess.check(worker, r, security, ControlPlane.this::groupOf);
+                }
                 route(r);
                 if (!r.answering()) {
                     throw new IllegalStateException("the route for " + r.rawPath() + " gave no answer");
@@ -277,6 +385,15 @@ public final class ControlPlane implements AutoCloseable {
                 fail(response, callback, e, r);
             }
             return true;
+        }
+    }
+
+    /** A worker's group, or null when the session knows no such worker. */
+    private String groupOf(String worker) {
+        try {
+            return session.servedOr503().session().get(worker).group();
+        } catch (RuntimeException e) {
+            return null;
         }
     }
 
@@ -392,7 +509,9 @@ public final class ControlPlane implements AutoCloseable {
             closed = true;
             started = jetty;
         }
-        firstConnection.wakeup();
+        if (firstConnection != null) {
+            firstConnection.wakeup();
+        }
         try {
             if (started != null) {
                 started.stop();

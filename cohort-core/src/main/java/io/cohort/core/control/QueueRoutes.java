@@ -62,7 +62,9 @@ final class QueueRoutes {
             case "take" -> take(r, name);
             case "ack" -> {
                 r.expect("POST");
-                queues.awaitStored(queues.ack(name, r.worker(), Request.ids(r.json().get("ids"), "ids")));
+                List<Long> ids = Request.ids(r.json().get("ids"), "ids");
+                ownLeases(r, name, ids);
+                queues.awaitStored(queues.ack(name, r.worker(), ids));
                 r.answer(200, Map.of());
             }
             case "fail" -> {
@@ -70,6 +72,7 @@ final class QueueRoutes {
                 JsonNode body = r.json();
                 long id = Request.longField(body, "id", -1, 1, Long.MAX_VALUE);
                 JsonNode error = body.get("error");
+                ownLeases(r, name, List.of(id));
                 queues.fail(name, r.worker(), id, error == null ? "failed (no reason given)" : error.asText());
                 r.answer(200, Map.of());
             }
@@ -143,6 +146,18 @@ final class QueueRoutes {
         r.answer(200, Map.of("added", queues.put(name, jsons, keys)));
     }
 
+    /** Refuses (403) a worker's credential an acknowledgement or failure of a lease another worker holds. */
+    private void ownLeases(Request r, String name, List<Long> ids) {
+        if (r.principal() == null) {
+            return;
+        }
+        Long other = queues.leasedByAnother(name, r.principal(), ids);
+        if (other != null) {
+            throw new HttpError(403, "item " + other + " of queue '" + name + "' is leased by another worker: worker "
+                    + r.principal() + "'s credential acknowledges and fails only its own leases");
+        }
+    }
+
     /** A long poll that holds no thread while it waits: answered when the take is. */
     private void take(Request r, String name) throws IOException {
         r.expect("POST");
@@ -150,8 +165,9 @@ final class QueueRoutes {
         int max = (int) Request.longField(body, "max", 1, 1, 10_000);
         long wait = Request.longField(body, "wait_ms", 30_000, 0, MAX_WAIT_MS);
         String worker = r.worker();
-        CompletableFuture<QueueService.Taken> taken = queues.takeLater(name, worker, max, Duration.ofMillis(wait),
-                Request.ids(body.get("ack"), "ack"));
+        List<Long> acks = Request.ids(body.get("ack"), "ack");
+        ownLeases(r, name, acks);
+        CompletableFuture<QueueService.Taken> taken = queues.takeLater(name, worker, max, Duration.ofMillis(wait), acks);
         // Leased items whose answer cannot be written go back to the queue at once, not when the lease runs out.
         r.answerLater(taken.thenApply(QueueRoutes::taken), undelivered -> taken.thenAccept(t -> queues.giveBack(name, worker, t)));
     }

@@ -118,8 +118,25 @@ final class Request {
         }
     }
 
-    /** The worker named in X-Cohort-Worker, or "session-client" for callers that are not workers. */
+    /** The worker whose own credential the request carries, or null for the session's token (or its browser). */
+    private String principal;
+
+    String principal() {
+        return principal;
+    }
+
+    void principal(String worker) {
+        this.principal = worker;
+    }
+
+    /**
+     * The worker the request speaks for: the credential's worker, or for the session's token the one
+     * named in X-Cohort-Worker, or "session-client" for callers that are not workers.
+     */
     String worker() {
+        if (principal != null) {
+            return principal;
+        }
         String w = header("X-Cohort-Worker");
         if (w == null || w.isBlank()) {
             return "session-client";

@@ -458,6 +458,29 @@ public final class QueueService {
     }
 
     /**
+     * The first of {@code ids} that a worker other than {@code worker} holds the lease of now, or null:
+     * the control plane refuses a worker's credential an acknowledgement or failure of another's lease.
+     */
+    public Long leasedByAnother(String name, String worker, List<Long> ids) {
+        lock.lock();
+        try {
+            QueueState q = queues.get(name);
+            if (q == null) {
+                return null;
+            }
+            for (long id : ids) {
+                QueueItem item = q.leased.get(id);
+                if (item != null && !worker.equals(item.worker)) {
+                    return id;
+                }
+            }
+            return null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
      * A worker reports that an item failed; it is tried again, or moves to the dead letters. A report
      * about an item the worker does not hold (any more) is ignored; one about an id the queue never
      * had is refused ({@link NoSuchItem}).

@@ -21,7 +21,8 @@ import java.util.Map;
  * two seconds later) and exits with 75. Whatever else goes wrong after the program started, the
  * agent never exits and leaves it running.
  *
- * <p>Environment: COHORT_API, COHORT_TOKEN, COHORT_WORKER_ID; optionally COHORT_AGENT_GIVE_UP_MS.
+ * <p>Environment: COHORT_API, COHORT_TOKEN, COHORT_WORKER_ID; optionally COHORT_AGENT_GIVE_UP_MS, and
+ * COHORT_TLS_PIN when COHORT_API is https:// (the only certificate the agent trusts).
  */
 public final class Agent {
     private static final Duration SESSION_GONE_GRACE = Duration.ofSeconds(2);
@@ -34,8 +35,8 @@ public final class Agent {
     /** Why the agent itself ended the program (it could not do its job), or null. */
     private volatile String failure;
 
-    private Agent(String api, String token, String worker, long giveUpMillis) {
-        this.link = new SessionLink(api, token, worker, giveUpMillis, this::stopOrdered, this::sessionGone);
+    private Agent(String api, String token, String pin, String worker, long giveUpMillis) {
+        this.link = new SessionLink(api, token, pin, worker, giveUpMillis, this::stopOrdered, this::sessionGone);
         this.worker = worker;
     }
 
@@ -46,7 +47,7 @@ public final class Agent {
         long giveUp = Long.parseLong(System.getenv().getOrDefault(WorkerVariables.COHORT_AGENT_GIVE_UP_MS, "10000"));
         int code;
         try {
-            code = new Agent(api, token, worker, giveUp).run();
+            code = new Agent(api, token, System.getenv(WorkerVariables.COHORT_TLS_PIN), worker, giveUp).run();
         } catch (SessionLink.SessionGone e) {
             System.err.println("cohort agent " + worker + ": " + e.getMessage());
             code = 75;

@@ -38,14 +38,16 @@ final class SessionLink {
 
     /**
      * @param api          the session's control plane (COHORT_API)
-     * @param token        the session's token (COHORT_TOKEN)
+     * @param token        the session's token or the worker's own credential (COHORT_TOKEN)
+     * @param pin          the session certificate's pin for an https:// api (COHORT_TLS_PIN), or null
      * @param worker       the worker this agent runs (COHORT_WORKER_ID)
      * @param giveUpMillis how long the session may stay silent before the link is gone
      * @param stopOrders   given the grace of each stop the session orders in an answer
      * @param onGone       run once, when the link is gone
      */
-    SessionLink(String api, String token, String worker, long giveUpMillis, Consumer<Duration> stopOrders, Runnable onGone) {
-        this.session = new ControlPlaneClient(api, token, worker);
+    SessionLink(String api, String token, String pin, String worker, long giveUpMillis, Consumer<Duration> stopOrders,
+                Runnable onGone) {
+        this.session = new ControlPlaneClient(api, token, worker, pin);
         this.api = api;
         this.worker = worker;
         this.giveUpMillis = giveUpMillis;

@@ -16,8 +16,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 
 /**
- * Requests to the session's control plane, with the session's token and this worker's id: plain
- * HTTP/1.1 over one kept-alive socket per thread. Each request leaves in a single write with
+ * Requests to the session's control plane, with the session's token (or the worker's own credential)
+ * and this worker's id: HTTP/1.1 over one kept-alive socket per thread, in TLS that trusts only the
+ * session's pinned certificate when COHORT_API is https:// ({@link PinnedTls}). Each request leaves in a single write with
  * TCP_NODELAY, so a small request never waits on delayed acknowledgements (a 40 ms stall per request
  * with HttpURLConnection, which sends headers and body in separate packets). Used by the worker
  * library ({@code io.cohort.worker}) and the agent ({@code io.cohort.worker.agent}); not for users.
@@ -27,13 +28,34 @@ public final class ControlPlaneClient {
     private final int port;
     private final String token;
     private final String worker;
+    /** For https://: sockets that trust only the pinned certificate; null for plain HTTP. */
+    private final javax.net.ssl.SSLSocketFactory tls;
     private final ThreadLocal<Connection> connections = new ThreadLocal<>();
 
     public ControlPlaneClient(String base, String token, String worker) {
+        this(base, token, worker, null);
+    }
+
+    /**
+     * @param pin the session certificate's pin (COHORT_TLS_PIN), required for an https:// base and refused
+     *            with an http:// one (a pinned worker never talks in plain text); null for plain HTTP
+     */
+    public ControlPlaneClient(String base, String token, String worker, String pin) {
         URI uri = URI.create(base);
-        if (!"http".equals(uri.getScheme()) || uri.getHost() == null || uri.getPort() < 0) {
-            throw new IllegalArgumentException("COHORT_API must look like http://HOST:PORT, got " + base);
+        boolean https = "https".equals(uri.getScheme());
+        if (!(https || "http".equals(uri.getScheme())) || uri.getHost() == null || uri.getPort() < 0) {
+            throw new IllegalArgumentException("COHORT_API must look like http://HOST:PORT or https://HOST:PORT, got " + base);
         }
+        boolean pinned = pin != null && !pin.isBlank();
+        if (https && !pinned) {
+            throw new IllegalArgumentException("COHORT_API is " + base + " but COHORT_TLS_PIN is not set: the session's"
+                    + " certificate is trusted only by its pin, which the session gives each worker");
+        }
+        if (!https && pinned) {
+            throw new IllegalArgumentException("COHORT_TLS_PIN is set, so COHORT_API must be https://, got " + base
+                    + ": a worker given a pin never sends its credential in plain text");
+        }
+        this.tls = https ? PinnedTls.sockets(pin) : null;
         this.host = uri.getHost();
         this.port = uri.getPort();
         this.token = token;
@@ -47,7 +69,8 @@ public final class ControlPlaneClient {
             throw new IllegalStateException("COHORT_API and COHORT_TOKEN are not set: this program is not running inside a"
                     + " cohort worker");
         }
-        return new ControlPlaneClient(api, token, System.getenv().getOrDefault(WorkerVariables.CDSW_ENGINE_ID, "client"));
+        return new ControlPlaneClient(api, token, System.getenv().getOrDefault(WorkerVariables.CDSW_ENGINE_ID, "client"),
+                System.getenv(WorkerVariables.COHORT_TLS_PIN));
     }
 
     /** {@code s} as one segment of a path (or a query value): percent-encoded, spaces as %20. */
@@ -89,6 +112,12 @@ public final class ControlPlaneClient {
                     Socket s = new Socket();
                     s.setTcpNoDelay(true);
                     s.connect(new InetSocketAddress(host, port), 10_000);
+                    if (tls != null) {
+                        javax.net.ssl.SSLSocket secure = (javax.net.ssl.SSLSocket) tls.createSocket(s, host, port, true);
+                        secure.setSoTimeout(10_000);
+                        secure.startHandshake();
+                        s = secure;
+                    }
                     c = new Connection(s);
                     connections.set(c);
                 }
@@ -107,7 +136,7 @@ public final class ControlPlaneClient {
                 }
             }
         }
-        throw new UncheckedIOException("cannot reach the session at http://" + host + ":" + port + " (" + method + " "
+        throw new UncheckedIOException("cannot reach the session at " + (tls == null ? "http://" : "https://") + host + ":" + port + " (" + method + " "
                 + path + "): " + last.getMessage(), last);
     }
 
