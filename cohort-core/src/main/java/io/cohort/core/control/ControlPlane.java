@@ -221,7 +221,7 @@ public final class ControlPlane implements AutoCloseable {
         connector.setIdleTimeout(IDLE_TIMEOUT_MS);
         connector.getConnectionFactory(HttpConnectionFactory.class).getHttpConfiguration().setSendServerVersion(false);
         jetty.addConnector(connector);
-        ServerConnector tls = certificate == null ? null : tlsConnector(bindAddress, certificate);
+        ServerConnector tls = certificate == null ? null : tlsConnector(jetty, bindAddress, certificate);
         jetty.setHandler(new Api());
         this.sockets = org.eclipse.jetty.websocket.server.ServerWebSocketContainer.ensure(jetty);
         // What Jetty refuses before a handler runs (a malformed URI or %-escape, a bad header) gets the JSON error too.
@@ -293,7 +293,7 @@ public final class ControlPlane implements AutoCloseable {
         return workerCredentials == null ? null : workerCredentials.groupSecret(name);
     }
 
-    private ServerConnector tlsConnector(String address, SelfSignedCertificate certificate) {
+    private static ServerConnector tlsConnector(Server jetty, String address, SelfSignedCertificate certificate) {
         org.eclipse.jetty.util.ssl.SslContextFactory.Server tls = new org.eclipse.jetty.util.ssl.SslContextFactory.Server();
         tls.setKeyStore(certificate.keyStore());
         tls.setKeyStorePassword(SelfSignedCertificate.PASSWORD);
