@@ -67,7 +67,7 @@ final class KubernetesBackend implements Backend {
     /** API calls this backend made, for the benchmark's per-worker count. */
     final AtomicLong apiCalls = new AtomicLong();
     private final java.nio.file.Path directory;
-    private volatile KubernetesGuard guard;
+    private volatile io.cohort.core.backend.PipeGuard guard;
     private volatile Watch watch;
     private volatile OwnerReference owner;
     private volatile boolean closed;

@@ -1,6 +1,5 @@
 package io.cohort.kubernetes;
 
-import io.cohort.CohortException;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -11,7 +10,6 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A small process that outlives the session's JVM to delete its owner ConfigMap, so that Kubernetes'
@@ -21,14 +19,11 @@ import java.util.concurrent.TimeUnit;
  * Without it (kubernetes.guard=off, or the session's whole machine lost) each agent ends its pod once
  * the session has not answered for its give-up time, and activeDeadlineSeconds bounds the rest.
  */
-public final class KubernetesGuard implements AutoCloseable {
-    private final Process process;
-
-    private KubernetesGuard(Process process) {
-        this.process = process;
+public final class KubernetesGuard {
+    private KubernetesGuard() {
     }
 
-    static KubernetesGuard start(KubernetesSettings s, String namespace, String owner, String sessionLabel, Path log) {
+    static io.cohort.core.backend.PipeGuard start(KubernetesSettings s, String namespace, String owner, String sessionLabel, Path log) {
         List<String> command = List.of("setsid", java(), "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx64m",
                 "-cp", System.getProperty("java.class.path"), KubernetesGuard.class.getName(),
                 s.kubeconfig() == null ? "-" : s.kubeconfig().toString(), s.context() == null ? "-" : s.context(),
@@ -36,12 +31,8 @@ public final class KubernetesGuard implements AutoCloseable {
         // setsid: a Ctrl-C in the session's terminal must not end the guard before the session's own cleanup.
         ProcessBuilder pb = new ProcessBuilder(command);
         pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).redirectErrorStream(true);
-        try {
-            return new KubernetesGuard(pb.start());
-        } catch (IOException e) {
-            throw new CohortException("cannot start the Kubernetes guard (setsid java): " + e.getMessage()
-                    + "; set kubernetes.guard=off to rely on the agents' give-up time and activeDeadlineSeconds alone", e);
-        }
+        return io.cohort.core.backend.PipeGuard.start(pb, "the Kubernetes guard (setsid java)",
+                "set kubernetes.guard=off to rely on the agents' give-up time and activeDeadlineSeconds alone");
     }
 
     private static String java() {
@@ -66,21 +57,5 @@ public final class KubernetesGuard implements AutoCloseable {
                     + ": " + e.getMessage() + "; delete it by hand: kubectl delete configmap -n " + args[2] + " " + args[3]);
         }
         System.exit(0);
-    }
-
-    /** The session closed in order and deleted its pods itself: the guard exits without doing anything. */
-    @Override
-    public void close() {
-        try (var pipe = process.getOutputStream()) {
-            pipe.write("closed\n".getBytes(StandardCharsets.US_ASCII));
-            pipe.flush();
-        } catch (IOException e) {
-            // The guard is gone already.
-        }
-        try {
-            process.waitFor(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }

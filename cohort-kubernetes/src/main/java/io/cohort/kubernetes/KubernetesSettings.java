@@ -74,14 +74,14 @@ record KubernetesSettings(Path kubeconfig, String context, String namespace, Str
         String command = o.setting("kubernetes.agentCommand", null);
         List<String> agent = new ArrayList<>();
         if (command != null) {
-            agent.addAll(split(command, "kubernetes.agentCommand"));
+            agent.addAll(BackendContext.words(command, "kubernetes.agentCommand"));
             if (agent.isEmpty()) {
                 throw new CohortException(BackendContext.where("kubernetes.agentCommand") + " is empty; give the agent's"
                         + " whole command (e.g. 'java -cp /opt/cohort/cohort-worker.jar io.cohort.worker.agent.Agent'), or unset it");
             }
         } else {
             agent.add(java);
-            agent.addAll(split(o.setting("kubernetes.agentJavaOptions", AGENT_JVM_OPTIONS), "kubernetes.agentJavaOptions"));
+            agent.addAll(BackendContext.words(o.setting("kubernetes.agentJavaOptions", AGENT_JVM_OPTIONS), "kubernetes.agentJavaOptions"));
             agent.addAll(List.of("-cp", classPath, PodFactory.AGENT_CLASS));
         }
         String ns = o.setting("kubernetes.namespace", null);
@@ -184,41 +184,6 @@ record KubernetesSettings(Path kubeconfig, String context, String namespace, Str
             out.add(t.build());
         }
         return List.copyOf(out);
-    }
-
-    /** Options as a shell would split them: on whitespace, with '...' or "..." keeping spaces. */
-    static List<String> split(String s, String key) {
-        List<String> out = new ArrayList<>();
-        StringBuilder cur = new StringBuilder();
-        char quote = 0;
-        boolean any = false;
-        for (char c : s.toCharArray()) {
-            if (quote != 0) {
-                if (c == quote) {
-                    quote = 0;
-                } else {
-                    cur.append(c);
-                }
-            } else if (c == '\'' || c == '"') {
-                quote = c;
-                any = true;
-            } else if (Character.isWhitespace(c)) {
-                if (any || cur.length() > 0) {
-                    out.add(cur.toString());
-                }
-                cur.setLength(0);
-                any = false;
-            } else {
-                cur.append(c);
-            }
-        }
-        if (quote != 0) {
-            throw new CohortException(BackendContext.where(key) + " has an unclosed " + quote + ": " + s);
-        }
-        if (any || cur.length() > 0) {
-            out.add(cur.toString());
-        }
-        return out;
     }
 
     /**

@@ -55,7 +55,7 @@ final class SlurmBackend implements Backend {
     private final SlurmCommands commands;
     private final Agents agents;
     private final LoopbackAddresses loopback;
-    private final SlurmGuard guard;
+    private final io.cohort.core.backend.PipeGuard guard;
     private final ScheduledExecutorService timers;
     private final Map<String, SlurmJob> jobs = new ConcurrentHashMap<>();
     private volatile boolean closed;

@@ -1,13 +1,13 @@
 package io.cohort.slurm;
 
 import io.cohort.CohortException;
+import io.cohort.core.backend.BackendContext;
 import io.cohort.SessionOptions;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
@@ -43,7 +43,7 @@ record SlurmSettings(Path conf, Path bin, String partition, String account, Stri
         String java = o.setting("slurm.java", Path.of(System.getProperty("java.home"), "bin", "java").toString());
         return new SlurmSettings(conf == null ? null : Path.of(conf).toAbsolutePath(), bin == null ? null : Path.of(bin),
                 o.setting("slurm.partition", null), o.setting("slurm.account", null), o.setting("slurm.time", null),
-                checked(split(o.setting("slurm.sbatchOptions", ""))), o.setting("slurm.masterIp", defaultMasterAddress()), java,
+                checked(BackendContext.words(o.setting("slurm.sbatchOptions", ""), "slurm.sbatchOptions")), o.setting("slurm.masterIp", defaultMasterAddress()), java,
                 o.setting("slurm.agentJavaOptions", BatchScript.AGENT_JVM_OPTIONS),
                 millis(o, "slurm.pollMillis", 500, 100), millis(o, "slurm.agentGiveUpMillis", 10_000, 1000),
                 onOff(o.setting("slurm.guard", "on")));
@@ -80,41 +80,6 @@ record SlurmSettings(Path conf, Path bin, String partition, String account, Stri
             }
         }
         return options;
-    }
-
-    /** Options as a shell would split them: on whitespace, with '...' or "..." keeping spaces. */
-    static List<String> split(String s) {
-        List<String> out = new ArrayList<>();
-        StringBuilder cur = new StringBuilder();
-        char quote = 0;
-        boolean any = false;
-        for (char c : s.toCharArray()) {
-            if (quote != 0) {
-                if (c == quote) {
-                    quote = 0;
-                } else {
-                    cur.append(c);
-                }
-            } else if (c == '\'' || c == '"') {
-                quote = c;
-                any = true;
-            } else if (Character.isWhitespace(c)) {
-                if (any || cur.length() > 0) {
-                    out.add(cur.toString());
-                }
-                cur.setLength(0);
-                any = false;
-            } else {
-                cur.append(c);
-            }
-        }
-        if (quote != 0) {
-            throw new CohortException("cohort.slurm.sbatchOptions has an unclosed " + quote + ": " + s);
-        }
-        if (any || cur.length() > 0) {
-            out.add(cur.toString());
-        }
-        return out;
     }
 
     /**

@@ -44,10 +44,10 @@ class SlurmTermsTest {
 
     @Test
     void extraSbatchOptionsSplitAsAShellWould() {
-        assertThat(SlurmSettings.split("--qos=short  --constraint=\"a b\" --comment='x y' -N1"))
+        assertThat(io.cohort.core.backend.BackendContext.words("--qos=short  --constraint=\"a b\" --comment='x y' -N1", "slurm.sbatchOptions"))
                 .containsExactly("--qos=short", "--constraint=a b", "--comment=x y", "-N1");
-        assertThat(SlurmSettings.split("   ")).isEmpty();
-        assertThatThrownBy(() -> SlurmSettings.split("--comment='open"))
+        assertThat(io.cohort.core.backend.BackendContext.words("   ", "slurm.sbatchOptions")).isEmpty();
+        assertThatThrownBy(() -> io.cohort.core.backend.BackendContext.words("--comment='open", "slurm.sbatchOptions"))
                 .isInstanceOf(CohortException.class).hasMessageContaining("unclosed '");
     }
 

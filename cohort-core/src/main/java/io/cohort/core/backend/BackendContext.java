@@ -20,4 +20,45 @@ public record BackendContext(String sessionId, Path sessionDirectory, SessionOpt
         return "the setting " + key + " (-Dcohort." + key + ", COHORT_" + key.toUpperCase(java.util.Locale.ROOT).replace('.', '_')
                 + " or the config file)";
     }
+
+    /**
+     * A setting's value split into words as a shell would: on whitespace, with '...' or "..." keeping
+     * spaces (extra options for sbatch or the agent's JVM).
+     *
+     * @param key the setting, named when a quote is left open
+     */
+    public static java.util.List<String> words(String value, String key) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        StringBuilder cur = new StringBuilder();
+        char quote = 0;
+        boolean any = false;
+        for (char c : value.toCharArray()) {
+            if (quote != 0) {
+                if (c == quote) {
+                    quote = 0;
+                } else {
+                    cur.append(c);
+                }
+            } else if (c == '\'' || c == '"') {
+                quote = c;
+                any = true;
+            } else if (Character.isWhitespace(c)) {
+                if (any || cur.length() > 0) {
+                    out.add(cur.toString());
+                }
+                cur.setLength(0);
+                any = false;
+            } else {
+                cur.append(c);
+            }
+        }
+        if (quote != 0) {
+            throw new io.cohort.CohortException(where(key) + " has an unclosed " + quote + ": " + value
+                    + "; close it, or quote the other way ('...' inside \"...\")");
+        }
+        if (any || cur.length() > 0) {
+            out.add(cur.toString());
+        }
+        return out;
+    }
 }
