@@ -119,7 +119,12 @@ final class DefaultSession implements Session {
         try {
             this.backend = openBackend(options, agents);
         } catch (RuntimeException | Error e) {
-            store.thenAccept(io.cohort.core.store.Store::close); // not left holding the database
+            // Not left holding the database, nor writing to the session's folder after open() has failed.
+            try {
+                store.join().close();
+            } catch (RuntimeException ignored) {
+                // it could not open either: nothing to close
+            }
             throw e;
         }
         this.admission = new Admission(backend.capacity(), options.cpuOvercommit());
