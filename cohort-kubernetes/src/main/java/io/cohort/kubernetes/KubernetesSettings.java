@@ -6,8 +6,6 @@ import io.cohort.core.backend.BackendContext;
 import io.fabric8.kubernetes.api.model.Toleration;
 import io.fabric8.kubernetes.api.model.TolerationBuilder;
 import java.io.File;
-import java.net.InetAddress;
-import java.net.NetworkInterface;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -194,27 +192,7 @@ record KubernetesSettings(Path kubeconfig, String context, String namespace, Str
      */
     static String defaultMasterAddress(Map<String, String> env) {
         String podIp = env.get("POD_IP");
-        if (podIp != null && !podIp.isBlank()) {
-            return podIp.strip();
-        }
-        try {
-            InetAddress local = InetAddress.getLocalHost();
-            if (!local.isLoopbackAddress() && local instanceof java.net.Inet4Address) {
-                return local.getHostAddress();
-            }
-            for (NetworkInterface nif : Collections.list(NetworkInterface.getNetworkInterfaces())) {
-                if (nif.isUp() && !nif.isLoopback()) {
-                    for (InetAddress a : Collections.list(nif.getInetAddresses())) {
-                        if (a instanceof java.net.Inet4Address && !a.isLinkLocalAddress()) {
-                            return a.getHostAddress();
-                        }
-                    }
-                }
-            }
-        } catch (java.io.IOException | SecurityException e) {
-            // Fall through to loopback.
-        }
-        return "127.0.0.1";
+        return podIp != null && !podIp.isBlank() ? podIp.strip() : BackendContext.hostAddress();
     }
 
     File kubeconfigFile() {

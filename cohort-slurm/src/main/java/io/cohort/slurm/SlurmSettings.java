@@ -3,12 +3,9 @@ package io.cohort.slurm;
 import io.cohort.CohortException;
 import io.cohort.core.backend.BackendContext;
 import io.cohort.SessionOptions;
-import java.net.InetAddress;
-import java.net.NetworkInterface;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 
@@ -43,7 +40,9 @@ record SlurmSettings(Path conf, Path bin, String partition, String account, Stri
         String java = o.setting("slurm.java", Path.of(System.getProperty("java.home"), "bin", "java").toString());
         return new SlurmSettings(conf == null ? null : Path.of(conf).toAbsolutePath(), bin == null ? null : Path.of(bin),
                 o.setting("slurm.partition", null), o.setting("slurm.account", null), o.setting("slurm.time", null),
-                checked(BackendContext.words(o.setting("slurm.sbatchOptions", ""), "slurm.sbatchOptions")), o.setting("slurm.masterIp", defaultMasterAddress()), java,
+                checked(BackendContext.words(o.setting("slurm.sbatchOptions", ""), "slurm.sbatchOptions")),
+                // Where compute nodes most likely reach this host; cohort.slurm.masterIp where the guess is wrong.
+                o.setting("slurm.masterIp", BackendContext.hostAddress()), java,
                 o.setting("slurm.agentJavaOptions", BatchScript.AGENT_JVM_OPTIONS),
                 millis(o, "slurm.pollMillis", 500, 100), millis(o, "slurm.agentGiveUpMillis", 10_000, 1000),
                 onOff(o.setting("slurm.guard", "on")));
@@ -80,31 +79,5 @@ record SlurmSettings(Path conf, Path bin, String partition, String account, Stri
             }
         }
         return options;
-    }
-
-    /**
-     * The address compute nodes most likely reach this host by: this host name's address when it is not
-     * loopback, else the first up, non-loopback IPv4 address of an interface, else 127.0.0.1 (a cluster
-     * on this machine only). Set cohort.slurm.masterIp where that guess is wrong.
-     */
-    static String defaultMasterAddress() {
-        try {
-            InetAddress local = InetAddress.getLocalHost();
-            if (!local.isLoopbackAddress() && local instanceof java.net.Inet4Address) {
-                return local.getHostAddress();
-            }
-            for (NetworkInterface nif : Collections.list(NetworkInterface.getNetworkInterfaces())) {
-                if (nif.isUp() && !nif.isLoopback()) {
-                    for (InetAddress a : Collections.list(nif.getInetAddresses())) {
-                        if (a instanceof java.net.Inet4Address && !a.isLinkLocalAddress()) {
-                            return a.getHostAddress();
-                        }
-                    }
-                }
-            }
-        } catch (java.io.IOException | SecurityException e) {
-            // Fall through to loopback.
-        }
-        return "127.0.0.1";
     }
 }

@@ -61,4 +61,30 @@ public record BackendContext(String sessionId, Path sessionDirectory, SessionOpt
         }
         return out;
     }
+
+    /**
+     * The address other machines most likely reach this host by: this host name's address when it is
+     * not loopback, else the first up, non-loopback IPv4 address of an interface, else 127.0.0.1 (a
+     * cluster on this machine only). Backends let a setting override it where the guess is wrong.
+     */
+    public static String hostAddress() {
+        try {
+            java.net.InetAddress local = java.net.InetAddress.getLocalHost();
+            if (!local.isLoopbackAddress() && local instanceof java.net.Inet4Address) {
+                return local.getHostAddress();
+            }
+            for (java.net.NetworkInterface nif : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+                if (nif.isUp() && !nif.isLoopback()) {
+                    for (java.net.InetAddress a : java.util.Collections.list(nif.getInetAddresses())) {
+                        if (a instanceof java.net.Inet4Address && !a.isLinkLocalAddress()) {
+                            return a.getHostAddress();
+                        }
+                    }
+                }
+            }
+        } catch (java.io.IOException | SecurityException e) {
+            // Fall through to loopback.
+        }
+        return "127.0.0.1";
+    }
 }
