@@ -11,6 +11,7 @@
 #   bench/run.sh 10              only Kubernetes on the kubelet stand-in: launch to all running (8, 64) vs bare pods, API calls
 #   bench/run.sh 11              only output lines forwarded: seq 1 3000000 through a worker vs seq | sed (--lines=N)
 #   bench/run.sh 12              only scale: 1, 8, 32, 128, 256 local workers, launch to all running, session CPU and memory
+#   bench/run.sh 13              only Session.open() in a fresh JVM on the jar: with and without bin/cohort's class-data archive
 # Builds with the reactor only (mvn package -pl bench -am): nothing is installed into ~/.m2.
 # Every figure is a ratio against a baseline measured in the same run; the report is also
 # written to bench/target/bench-report.txt.
@@ -65,10 +66,17 @@ run_groups=no; if wants 9; then run_groups=yes; fi
 run_k8s=no; if wants 10; then run_k8s=yes; fi
 run_output=no; if wants 11; then run_output=yes; fi
 run_scale=no; if wants 12; then run_scale=yes; fi
+run_open=no; if wants 13; then run_open=yes; fi
 
 # Benchmark 7 runs a Python session, which starts `cohort serve` from the jar (bin/cohort python).
 if [ "$run_python" = yes ] && [ ! -f cohort-cli/target/cohort.jar ]; then
   mvn -B -q package -pl cohort-cli -am -DskipTests
+fi
+
+# Benchmark 13 opens sessions on the jar, with and without the class-data archive bin/cohort makes.
+if [ "$run_open" = yes ]; then
+  mvn -B -q package -pl cohort-cli -am -DskipTests
+  bin/cohort help >/dev/null 2>&1 || true
 fi
 
 # Benchmark 4 (queues) measures against Redis Streams: Debian's redis-server, started by the bench.
@@ -120,6 +128,10 @@ mkdir -p bench/target
   if [ "$run_scale" = yes ]; then
     echo
     java -cp "$cp" io.cohort.bench.ScaleBench || rc=$?
+  fi
+  if [ "$run_open" = yes ]; then
+    echo
+    java -Dcohort.bench.root="$root" -cp "$cp" io.cohort.bench.OpenBench "${opts[@]}" || rc=$?
   fi
   if [ "$run_python" = yes ]; then
     echo

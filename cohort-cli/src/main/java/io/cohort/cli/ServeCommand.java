@@ -64,6 +64,10 @@ final class ServeCommand {
         }
         // Its stdout's first line is the connection (--print-connection): the dashboard's URL goes to stderr.
         options.setting("dashboard.print", "off");
+        // Its clients (Python, R, notebooks) seldom launch Java code: no javac warm-up unless asked for.
+        if (options.build().setting("java.warmUp", null) == null) {
+            options.setting("java.warmUp", "off");
+        }
         try (Session session = Session.open(options.build())) {
             err.println("[session " + session.id() + "] dashboard: " + session.controlPlaneUrl() + "/ui/?token="
                     + session.controlPlaneToken());

@@ -35,6 +35,8 @@ class CoreSettingsTest {
         assertThat(with("java.options", " -Xss2m  -Dx=1 ").javaOptions()).containsExactly("-Xss2m", "-Dx=1");
         assertThat(with("maxRequestBytes", "1e6").maxRequestBytes()).isEqualTo(1_000_000);
         assertThat(with("durability", "FSYNC").durability()).isEqualTo(Durability.FSYNC);
+        assertThat(d.javaWarmUp()).isTrue();
+        assertThat(with("java.warmUp", "off").javaWarmUp()).isFalse();
     }
 
     @Test
@@ -47,6 +49,9 @@ class CoreSettingsTest {
         assertThatThrownBy(() -> with("snapshotMaxBytes", "1.5")).hasMessageContaining("COHORT_SNAPSHOTMAXBYTES");
         assertThatThrownBy(() -> with("sessionId", "no spaces please")).hasMessageContaining("cohort serve --id");
         assertThatThrownBy(() -> with("kernel.python3", " ")).hasMessageContaining("COHORT_KERNEL_PYTHON3");
+        assertThatThrownBy(() -> with("java.warmUp", "later"))
+                .hasMessage("the setting java.warmUp (-Dcohort.java.warmUp, COHORT_JAVA_WARMUP or the config file) must be"
+                        + " on or off, got 'later'");
     }
 
     @Test
