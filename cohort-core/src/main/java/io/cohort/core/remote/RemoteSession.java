@@ -82,7 +82,9 @@ public final class RemoteSession implements Session {
     public RemoteSession(String url, String token, java.io.PrintStream console) {
         this.url = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
         this.token = token;
-        this.about = call("GET", "/v1/session", null, Duration.ofSeconds(10));
+        // The first request may be the one that starts the session's HTTP server (it starts at its
+        // first connection): on a busy machine that takes seconds, so this waits longer than later calls.
+        this.about = call("GET", "/v1/session", null, Duration.ofSeconds(30));
         this.options = SessionOptions.builder().console(console).home(Path.of(about.get("directory").asText()).getParent())
                 .workingDirectory(Path.of(about.get("working_directory").asText()))
                 .backend(about.get("backend").asText()).build();
