@@ -42,7 +42,10 @@ public final class OpenBench {
         public static void main(String[] args) throws Exception {
             long t0 = System.nanoTime();
             if (args[0].equals("bare")) {
-                System.out.println("RESULT uptime=" + java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime());
+                long uptime = java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime();
+                long cpu = ProcessHandle.current().info().totalCpuDuration().orElseThrow().toMillis();
+                System.out.println("RESULT open=0 cpu=" + cpu + " uptime=" + uptime + " rss=" + rssKb() + " anon="
+                        + rssKb("RssAnon:") + " later=" + rssKb() + " lateranon=" + rssKb("RssAnon:"));
                 return;
             }
             Path home = Path.of(args[1]);
@@ -54,8 +57,8 @@ public final class OpenBench {
                 long rss = rssKb();
                 long anon = rssKb("RssAnon:");
                 Thread.sleep(3000);
-                System.out.printf(Locale.ROOT, "RESULT open=%.1f cpu=%d uptime=%d rss=%d anon=%d later=%d lateranon=%d%n", (t1 - t0) / 1e6, cpu,
-                        uptime, rss, anon, rssKb(), rssKb("RssAnon:"));
+                System.out.printf(Locale.ROOT, "RESULT open=%.1f cpu=%d uptime=%d rss=%d anon=%d later=%d lateranon=%d%n",
+                        (t1 - t0) / 1e6, cpu, uptime, rss, anon, rssKb(), rssKb("RssAnon:"));
             }
         }
 
@@ -121,16 +124,20 @@ public final class OpenBench {
         for (String name : names) {
             List<Map<String, Double>> rs = results.get(name);
             if (name.equals(names.get(0))) {
-                System.out.printf(Locale.ROOT, "  %-34s %12s %12s %12.0f%n", name, "-", "-", bare);
+                System.out.printf(Locale.ROOT, "  %-34s %12s %12s %12s %10s %10s%n", name, "-", cell(rs, "cpu", 1),
+                        cell(rs, "uptime", 1), cell(rs, "rss", 1024), cell(rs, "anon", 1024));
                 continue;
             }
             System.out.printf(Locale.ROOT, "  %-34s %12s %12s %12s %10s %10s %12s %12s%n", name, cell(rs, "open", 1),
                     cell(rs, "cpu", 1), cell(rs, "uptime", 1), cell(rs, "rss", 1024), cell(rs, "anon", 1024),
                     cell(rs, "later", 1024), cell(rs, "lateranon", 1024));
         }
+        double bareRss = Stats.median(results.get(names.get(0)).stream().map(m -> m.get("rss")).toList());
         for (String name : names.subList(1, names.size())) {
             double up = Stats.median(results.get(name).stream().map(m -> m.get("uptime")).toList());
-            System.out.printf(Locale.ROOT, "  %-34s JVM start + open = x%.1f the bare JVM's start%n", name, up / bare);
+            double rss = Stats.median(results.get(name).stream().map(m -> m.get("later")).toList());
+            System.out.printf(Locale.ROOT, "  %-34s JVM start + open: x%.1f the bare JVM's start; RSS 3 s later: x%.2f a bare"
+                    + " JVM's%n", name, up / bare, rss / bareRss);
         }
     }
 
