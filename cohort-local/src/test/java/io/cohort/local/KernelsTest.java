@@ -88,6 +88,25 @@ class KernelsTest {
                 .containsExactly("w1 true");
     }
 
+    @Test
+    void aJavaWorkerRunsOnAClassPathJarThatListsTheSessionsLongClassPathInOrder() throws Exception {
+        // The test JVM's class path is long (JUnit, AssertJ, Jetty, SQLite, ...): the worker gets one jar
+        // listing it, and still loads any class of it, from the same place as the session.
+        Path expected = Path.of(org.sqlite.JDBC.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        List<String> out = run(Program.code("System.out.println(System.getProperty(\"java.class.path\"));"
+                + " System.out.println(Class.forName(\"org.sqlite.JDBC\").getProtectionDomain().getCodeSource().getLocation());"));
+        assertThat(out).hasSize(2);
+        String[] path = out.get(0).split(java.io.File.pathSeparator);
+        assertThat(path).hasSize(2);
+        assertThat(path[1]).matches(".*/launches/worker-classpath-[0-9a-f]{12}\\.jar");
+        try (var jar = new java.util.jar.JarFile(path[1])) {
+            String listed = jar.getManifest().getMainAttributes().getValue("Class-Path");
+            assertThat(java.util.Arrays.stream(listed.split(" ")).map(e -> Path.of(java.net.URI.create(e))))
+                    .hasSizeGreaterThan(8).contains(expected);
+        }
+        assertThat(Path.of(java.net.URI.create(out.get(1)))).isEqualTo(expected);
+    }
+
     private long compiledClasses(String name) throws IOException {
         try (var classes = Files.walk(session.directory().resolve("launches"))) {
             return classes.filter(p -> p.getFileName().toString().equals(name)).count();

@@ -30,6 +30,10 @@ public final class ProgramPreparer {
      * 20 ms of the session's CPU per launch in a warm session, and most of it when many launches come).
      */
     private final java.util.Map<String, JavaCompilation.Compiled> compiled = new java.util.concurrent.ConcurrentHashMap<>();
+    /** The class-path jar written for each class path, by the class path ({@link #runClassPath}). */
+    private final java.util.Map<String, String> classPathJars = new java.util.concurrent.ConcurrentHashMap<>();
+    /** A class path of more entries than this runs through a class-path jar. */
+    private static final int MANIFEST_CLASS_PATH_FROM = 8;
 
     /** @param pythonRunner the clients' cohort_run.py, which python3 workers run their program with */
     public ProgramPreparer(Path workingDirectory, CoreSettings settings, Path pythonRunner) {
@@ -84,7 +88,7 @@ public final class ProgramPreparer {
                 : JavaCompilation.compileCode(program.code(), launchDir, classPath);
         this.compiled.put(key, compiled);
         String java = javaHomeTool("java");
-        String runPath = compiled.classes() + File.pathSeparator + classPath;
+        String runPath = compiled.classes() + File.pathSeparator + runClassPath(classPath, launchDir.getParent());
         // In a worker's cgroup (1 core, a small heap) the JVM would pick SerialGC, which on JDK 17 also
         // turns off part of the class-data sharing archive: G1 starts 32 hello-world workers about
         // 1.4x faster (bench/FanOut). No perf-data file in /tmp per worker either. The user's options
@@ -101,6 +105,45 @@ public final class ProgramPreparer {
             cmd.add(compiled.mainClass());
             return cmd;
         };
+    }
+
+    /**
+     * The class path a Java worker runs with: the session's as it is when it is short, else one jar whose
+     * manifest lists it ({@code Class-Path}, as surefire's "manifest-only jar"), written once per
+     * session into {@code directory}. A JVM started with a long {@code -cp} pays for every entry before
+     * its main runs: with cohort's 160 library jars about 11 ms of CPU per worker, a third of a
+     * hello-world JVM (BENCHMARKS.md, 2); entries listed in a manifest are opened only when a class is
+     * looked up past the entries before them. Workers see the same classes, in the same order;
+     * {@code java.class.path} in a worker then names the jar.
+     */
+    private String runClassPath(String classPath, Path directory) {
+        String[] entries = classPath.split(File.pathSeparator);
+        if (entries.length <= MANIFEST_CLASS_PATH_FROM) {
+            return classPath;
+        }
+        return classPathJars.computeIfAbsent(classPath, cp -> {
+            StringBuilder list = new StringBuilder();
+            for (String e : entries) {
+                list.append(list.length() == 0 ? "" : " ").append(Path.of(e).toUri());
+            }
+            java.util.jar.Manifest manifest = new java.util.jar.Manifest();
+            manifest.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
+            manifest.getMainAttributes().put(java.util.jar.Attributes.Name.CLASS_PATH, list.toString());
+            Path jar = directory.resolve("worker-classpath-" + compileKey("class path", new byte[0], cp).substring(0, 12) + ".jar");
+            try {
+                Files.createDirectories(directory);
+                Path part = Files.createTempFile(directory, "worker-classpath-", ".part");
+                try (java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(Files.newOutputStream(part), manifest)) {
+                    out.flush();
+                }
+                Files.move(part, jar, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException e) {
+                throw new CohortException("cannot write the Java workers' class-path jar " + jar + ": " + e.getMessage()
+                        + "; check that the session's directory is writable", e);
+            }
+            return jar.toString();
+        });
     }
 
     /** A digest of what a compilation depends on: the source's kind and name, its bytes, the class path. */
