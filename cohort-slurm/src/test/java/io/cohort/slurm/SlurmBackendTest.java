@@ -216,6 +216,21 @@ class SlurmBackendTest {
     }
 
     @Test
+    void workersStoppedWhileTheirSbatchIsQueuedOrInFlightRunNothingAndLeaveNoJob() {
+        Session s = open();
+        // launch() returns before the sbatch calls end (a few run at once): some of these are stopped
+        // before their turn, some while their sbatch runs, some once submitted; none may run or stay.
+        String marker = "cohort-slurm-early-stop-" + System.nanoTime();
+        List<Worker> ws = s.launch(LaunchRequest.builder().n(12).cpu(0.25).memoryGb(0.0625)
+                .program(Program.shell("exec -a " + marker + " sleep 600")).build());
+        List<Worker> stopped = s.stop(ws);
+        assertThat(stopped).allSatisfy(w -> assertThat(w.status()).isEqualTo(Status.STOPPED));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(TestSlurm.liveJobs(s.id())).isEmpty());
+        assertThat(processesNamed(marker)).isEmpty();
+        assertThat(s.list()).allSatisfy(w -> assertThat(s.output(w)).isEmpty());
+    }
+
+    @Test
     void closingTheSessionCancelsEveryJobRunningOrPending() {
         Session s = open();
         int cpus = Runtime.getRuntime().availableProcessors();
