@@ -86,20 +86,23 @@ public final class SlurmBench {
                 int rounds = roundsFor(n, scale);
                 Map<String, List<Double>> cohort = new LinkedHashMap<>();
                 Map<String, List<Double>> sessionCpu = new LinkedHashMap<>();
+                Map<String, List<Double>> launchReturned = new LinkedHashMap<>();
+                agents.forEach(a -> launchReturned.put(a, new ArrayList<>()));
                 agents.forEach(a -> cohort.put(a, new ArrayList<>()));
                 agents.forEach(a -> sessionCpu.put(a, new ArrayList<>()));
                 List<Double> bareRunning = new ArrayList<>();
                 List<Double> bareStarted = new ArrayList<>();
                 // One warm-up of each, not counted: the first JVMs, slurmctld's first jobs of this size.
                 for (String a : agents) {
-                    cohortRound(sessions.get(a), n, new double[1]);
+                    cohortRound(sessions.get(a), n, new double[2]);
                 }
                 bareRound(n, 0, new double[2]);
                 for (int r = 1; r <= rounds; r++) {
                     for (String a : agents) {
-                        double[] cpu = new double[1];
+                        double[] cpu = new double[2];
                         cohort.get(a).add(cohortRound(sessions.get(a), n, cpu));
                         sessionCpu.get(a).add(cpu[0]);
+                        launchReturned.get(a).add(cpu[1]);
                     }
                     double[] bare = new double[2];
                     bareRound(n, r, bare);
@@ -117,6 +120,7 @@ public final class SlurmBench {
                     System.out.printf(Locale.ROOT, "       overhead per worker over bare                %s ms%n",
                             Stats.f((Stats.median(c) - Stats.median(bareStarted)) / n));
                     System.out.printf(Locale.ROOT, "       session's own CPU until all started          %s%n", Stats.ms(sessionCpu.get(a)));
+                    System.out.printf(Locale.ROOT, "       launch() returned after                      %s%n", Stats.ms(launchReturned.get(a)));
                 }
             }
         } finally {
@@ -136,7 +140,8 @@ public final class SlurmBench {
     /**
      * Launches n sleeping workers, times until all run, then stops them and waits until Slurm holds
      * nothing. {@code cpu[0]} gets the CPU time this JVM (the session, and the bench's thread that
-     * waits) spent until all ran: sbatch and the agents are other processes and not in it.
+     * waits) spent until all ran: sbatch and the agents are other processes and not in it; {@code cpu[1]}
+     * the wall time until launch() returned.
      */
     private double cohortRound(Session session, int n, double[] cpu) throws InterruptedException {
         var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
@@ -144,6 +149,7 @@ public final class SlurmBench {
         long t0 = System.nanoTime();
         List<Worker> ws = session.launch(LaunchRequest.builder().n(n).cpu(1).memoryGb(MEMORY_GB)
                 .program(Program.shell("exec sleep 600")).build());
+        cpu[1] = (System.nanoTime() - t0) / 1e6;
         session.await(ws, false, Duration.ofMinutes(5));
         double ms = (System.nanoTime() - t0) / 1e6;
         cpu[0] = (os.getProcessCpuTime() - c0) / 1e6;
