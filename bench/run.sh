@@ -4,7 +4,8 @@
 #   bench/run.sh 2 --rounds=0.5  only benchmark 2, with half the rounds
 #   bench/run.sh 5               only the hyperparameter search (1 vs 2 workers vs sequential; ~3-4 minutes)
 #   bench/run.sh 5 --samples=N   the same on a data set of N samples (default 60000: items of 1-2 s)
-#   bench/run.sh 6               only Slurm: launch of 8 workers vs bare sbatch (root: it starts its own Slurm)
+#   bench/run.sh 6               only Slurm: launch of 8, 32, 128 workers, Python and Java agents, vs bare sbatch
+#                                (root: it starts its own Slurm; --workers=8,32 --agents=python --rounds=N narrow it)
 #   bench/run.sh 7               only the Python session (cdsw over cohort serve; bench/python/bench_workers.py)
 #   bench/run.sh 8               only the dashboard in headless Chromium (--lines=N per busy worker, --seconds=S a round)
 #   bench/run.sh 9               only worker groups: launch to group ready (4, 16, 64), elastic vs fixed pool
@@ -40,9 +41,10 @@ cp="$root/bench/target/classes:$(cat "$root/bench/target/classpath.txt")"
 
 # Which benchmarks: numbers pick (none: all); --rounds=F goes to 1-3 and 5, --samples=N and
 # --variants (adds 2 workers without cgroups) to 5 only.
-picked=(); opts=(); hpo_opts=(); dash_opts=(); out_opts=()
+picked=(); opts=(); hpo_opts=(); dash_opts=(); out_opts=(); slurm_opts=()
 for a in "$@"; do
   case "$a" in
+    --workers=*|--agents=*) slurm_opts+=("$a") ;;
     --samples=*|--variants) hpo_opts+=("$a") ;;
     --lines=*|--seconds=*) dash_opts+=("$a"); out_opts+=("$a") ;;
     --rounds=*) opts+=("$a"); hpo_opts+=("$a") ;;
@@ -104,11 +106,14 @@ mkdir -p bench/target
     java -cp "$cp" io.cohort.bench.HpoBench "${hpo_opts[@]}" || rc=$?
   fi
   if [ "$run_slurm" = yes ]; then
-    # A one-node Slurm of its own, with 8 CPUs declared, on other ports than the tests' one.
+    # A one-node Slurm of its own, with 128 CPUs declared (the largest launch, one CPU a worker), on
+    # other ports than the tests' one. A cluster left running in its folder is stopped first, so that
+    # the declared CPUs are these.
     echo
     slurm_dir=/tmp/cohort-slurm-bench
-    if conf=$(COHORT_SLURM_NODE_CPUS=8 COHORT_SLURMCTLD_PORT=16827 COHORT_SLURMD_PORT=16828 scripts/slurm-for-tests start "$slurm_dir"); then
-      java -cp "$cp" io.cohort.bench.SlurmBench "$conf" || rc=$?
+    scripts/slurm-for-tests stop "$slurm_dir"
+    if conf=$(COHORT_SLURM_NODE_CPUS=128 COHORT_SLURMCTLD_PORT=16827 COHORT_SLURMD_PORT=16828 scripts/slurm-for-tests start "$slurm_dir"); then
+      java -cp "$cp" io.cohort.bench.SlurmBench "$conf" "${slurm_opts[@]}" "${opts[@]}" || rc=$?
       scripts/slurm-for-tests stop "$slurm_dir"
     else
       rc=1

@@ -2,6 +2,7 @@ package io.cohort.slurm;
 
 import io.cohort.worker.WorkerVariables;
 import io.cohort.worker.agent.Agent;
+import io.cohort.worker.agent.PythonAgent;
 import java.io.File;
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -13,6 +14,12 @@ import java.util.Map;
 /**
  * The batch script of one worker's job: it only starts the agent, with what the agent needs to
  * reach the session. The script holds the session's token, so it is readable by its owner only.
+ *
+ * <p>Which agent ({@link SlurmSettings.AgentKind}): the Python one ({@link PythonAgent}) travels inside
+ * the script as a here-document, so a node needs only python3 for it; the Java one needs java and the
+ * cohort-worker jar at the same path as here. With {@code auto} the script runs the Python agent when
+ * the node has {@code cohort.slurm.python} and the Java agent otherwise, and hands the Python agent
+ * the Java command too, for a python3 older than it supports.
  */
 final class BatchScript {
     /** A small, quick-starting JVM: the agent only moves lines and waits. */
@@ -30,11 +37,31 @@ final class BatchScript {
                 + WorkerVariables.COHORT_TLS_PIN + "=" + quote(env.getOrDefault(WorkerVariables.COHORT_TLS_PIN, "")) + "\n"
                 + WorkerVariables.COHORT_AGENT_GIVE_UP_MS + "=" + settings.agentGiveUp().toMillis() + "\n"
                 + "export COHORT_API COHORT_TOKEN COHORT_WORKER_ID COHORT_TLS_PIN COHORT_AGENT_GIVE_UP_MS\n"
-                + "exec " + quote(settings.java()) + " " + settings.agentJavaOptions() + " -cp " + quote(agentClassPath())
-                + " " + Agent.class.getName() + "\n";
+                + agent(settings);
         Files.deleteIfExists(script);
         Files.createFile(script, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         Files.writeString(script, text);
+    }
+
+    /** The script's lines that start the agent of {@code settings.agent()}. */
+    static String agent(SlurmSettings settings) {
+        String java = quote(settings.java()) + " " + settings.agentJavaOptions() + " -cp " + quote(agentClassPath()) + " "
+                + Agent.class.getName();
+        if (settings.agent() == SlurmSettings.AgentKind.JAVA) {
+            return "exec " + java + "\n";
+        }
+        String python = quote(settings.python());
+        // -I -S: the user's PYTHONPATH, site-packages and startup files play no part in the agent (and cost no time).
+        String runPython = "exec " + python + " -I -S -" + (settings.agent() == SlurmSettings.AgentKind.AUTO ? " " + java : "")
+                + " <<'" + PythonAgent.END_MARK + "'\n" + PythonAgent.source()
+                + (PythonAgent.source().endsWith("\n") ? "" : "\n") + PythonAgent.END_MARK + "\n";
+        if (settings.agent() == SlurmSettings.AgentKind.AUTO) {
+            return "if command -v " + python + " >/dev/null 2>&1; then\n" + runPython + "fi\nexec " + java + "\n";
+        }
+        return "command -v " + python + " >/dev/null 2>&1 || { echo \"cohort agent: " + settings.python().replace("\"", "")
+                .replace("$", "").replace("`", "").replace("\\", "") + " is not on $(hostname); install python3 there, set"
+                + " cohort.slurm.python to its path, or set cohort.slurm.agent=auto (or java) to use the Java agent\" >&2;"
+                + " exit 2; }\n" + runPython;
     }
 
     /** Where the agent's classes are: cohort-worker's jar (or classes folder), which nodes must see at the same path. */

@@ -38,6 +38,13 @@ import java.util.concurrent.TimeUnit;
  * output, and takes stops (see {@link io.cohort.worker.agent.Agent}). One thread asks squeue about all of
  * the session's jobs (they share the job name {@code cohort-<session>}) to report why a job waits and
  * how a job ended when its agent could not say.
+ *
+ * <p>Submissions run on a few threads of their own ({@link #SUBMITTERS}), so that a launch of many
+ * workers does not wait for one sbatch after another (each about 8 ms, mostly waiting for
+ * slurmctld): {@link #start} returns once the batch script is written, and the job's id, or sbatch's
+ * refusal, reaches the worker when sbatch answers. A worker stopped before its sbatch ran is never
+ * submitted; one stopped while its sbatch runs is cancelled as soon as its id is known; close()
+ * waits for the sbatch calls in flight before it cancels the session's jobs by name.
  */
 final class SlurmBackend implements Backend {
     /** Polls after submission that a job may be missing from squeue before it counts as gone. */
@@ -46,6 +53,8 @@ final class SlurmBackend implements Backend {
     private static final int MISSING_POLLS_SEEN = 5;
     /** A started worker whose agent called this recently is alive, whatever squeue says. */
     private static final Duration AGENT_ALIVE = Duration.ofSeconds(30);
+    /** sbatch calls in flight at once: slurmctld answers them in parallel, and each costs little CPU here. */
+    static final int SUBMITTERS = 4;
     /** How long a job pends before the worker says why it waits. */
     private static final Duration QUIET_PENDING = Duration.ofSeconds(1);
     private final String sessionId;
@@ -57,6 +66,7 @@ final class SlurmBackend implements Backend {
     private final LoopbackAddresses loopback;
     private final io.cohort.core.backend.PipeGuard guard;
     private final ScheduledExecutorService timers;
+    private final java.util.concurrent.ExecutorService submitter;
     private final Map<String, SlurmJob> jobs = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
@@ -80,6 +90,12 @@ final class SlurmBackend implements Backend {
         this.guard = settings.guard() ? SlurmGuard.start(commands, jobName, jobsDirectory.resolve("guard.log")) : null;
         this.timers = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "cohort-slurm-" + sessionId);
+            t.setDaemon(true);
+            return t;
+        });
+        java.util.concurrent.atomic.AtomicInteger submitters = new java.util.concurrent.atomic.AtomicInteger();
+        this.submitter = Executors.newFixedThreadPool(SUBMITTERS, r -> {
+            Thread t = new Thread(r, "cohort-sbatch-" + sessionId + "-" + submitters.incrementAndGet());
             t.setDaemon(true);
             return t;
         });
@@ -241,43 +257,34 @@ final class SlurmBackend implements Backend {
         sbatch.addAll(List.of("--parsable", "--job-name=" + jobName, "--output=" + output.toString().replace("%", "%%"),
                 "--open-mode=append", "--chdir=" + spec.workingDirectory(), "--no-requeue", "--export=ALL"));
         sbatch.add(script.toString());
-        SlurmCommands.Outcome o;
-        try {
-            o = commands.run(sbatch);
-        } catch (RuntimeException e) {
-            // It may have been submitted all the same: close() cancels the session's jobs by name.
-            link.endedWithoutAgent(1, "sbatch failed: " + e.getMessage());
-            return grace -> { };
-        }
-        String jobId = o.out().strip().split(";")[0];
-        if (!o.ok() || !jobId.matches("\\d+(_\\d+)?")) {
-            link.endedWithoutAgent(1, "sbatch refused it: " + (o.ok() ? "no job id in its answer '" + o.out().strip() + "'" : o.message()));
-            return grace -> { };
-        }
-        notes.add("Slurm job " + jobId + ": " + cpusFor(spec.cpu()) + " CPU" + (cpusFor(spec.cpu()) == 1 ? "" : "s")
+        String note = cpusFor(spec.cpu()) + " CPU" + (cpusFor(spec.cpu()) == 1 ? "" : "s")
                 + (cpusFor(spec.cpu()) != spec.cpu() ? String.format(Locale.ROOT, " (%.2f asked; Slurm allocates whole CPUs)",
                 spec.cpu()) : "") + ", " + resourceOptions(spec.cpu(), spec.memoryBytes(), spec.gpus()).get(1)
-                + "; its agent's own output: " + output);
-        SlurmJob job = new SlurmJob(jobId, link, sink, output);
-        jobs.put(jobId, job);
-        sink.waiting("submitted to Slurm as job " + jobId);
+                + "; its agent's own output: " + output;
+        SlurmJob job = new SlurmJob(link, sink, output);
+        try {
+            submitter.execute(() -> job.submit(sbatch, notes, note));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            link.endedWithoutAgent(1, "the session's Slurm backend closed before it was submitted");
+        }
         return job;
     }
 
     /** One worker's job. */
     private final class SlurmJob implements WorkerHandle {
-        final String jobId;
+        /** Slurm's id, once sbatch answered; null before. Guarded by this job. */
+        private String jobId;
         final AgentLink link;
         final WorkerSink sink;
         final Path output;
-        volatile boolean stopRequested;
+        /** Guarded by this job, like jobId: a stop and the submission's answer decide together who cancels. */
+        private boolean stopRequested;
         int missing;
         boolean seen;
         String lastWait;
         final long submittedAt = System.nanoTime();
 
-        SlurmJob(String jobId, AgentLink link, WorkerSink sink, Path output) {
-            this.jobId = jobId;
+        SlurmJob(AgentLink link, WorkerSink sink, Path output) {
             this.link = link;
             this.sink = sink;
             this.output = output;
@@ -289,20 +296,71 @@ final class SlurmBackend implements Backend {
          */
         @Override
         public void stop(Duration grace) {
-            stopRequested = true;
+            String id;
+            synchronized (this) {
+                stopRequested = true;
+                id = jobId;
+            }
             link.requestStop(grace);
             if (!link.started()) {
                 // The agent, should the job start meanwhile, is refused its spec: it runs nothing.
                 link.endedWithoutAgent(143, null);
-                jobs.remove(jobId);
-                scancel(jobId);
+                if (id != null) {
+                    jobs.remove(id);
+                    scancel(id);
+                } // else its submission, when its turn comes or its sbatch answers, submits nothing or cancels it
                 return;
             }
-            timers.schedule(io.cohort.core.backend.Background.reporting("the scancel of job " + jobId + " after its stop", () -> {
-                if (!link.ended()) {
-                    scancel(jobId);
+            timers.schedule(io.cohort.core.backend.Background.reporting("the scancel of a Slurm job after its stop", () -> {
+                String now = jobId();
+                if (!link.ended() && now != null) {
+                    scancel(now);
                 }
             }), grace.toMillis() + 5_000, TimeUnit.MILLISECONDS);
+        }
+
+        synchronized String jobId() {
+            return jobId;
+        }
+
+        /** Submits the job (on a submitter thread), unless the worker was stopped before its turn. */
+        void submit(List<String> sbatch, List<String> notes, String note) {
+            synchronized (this) {
+                if (stopRequested || closed) {
+                    if (!link.ended()) {
+                        link.endedWithoutAgent(1, "the session's Slurm backend closed before it was submitted");
+                    }
+                    return;
+                }
+            }
+            SlurmCommands.Outcome o;
+            try {
+                o = commands.run(sbatch);
+            } catch (RuntimeException e) {
+                // It may have been submitted all the same: close() cancels the session's jobs by name.
+                link.endedWithoutAgent(1, "sbatch failed: " + e.getMessage());
+                return;
+            }
+            String id = o.out().strip().split(";")[0];
+            if (!o.ok() || !id.matches("\\d+(_\\d+)?")) {
+                link.endedWithoutAgent(1, "sbatch refused it: " + (o.ok() ? "no job id in its answer '" + o.out().strip() + "'" : o.message()));
+                return;
+            }
+            notes.add("Slurm job " + id + ": " + note);
+            boolean cancel;
+            synchronized (this) {
+                jobId = id;
+                cancel = stopRequested;
+                if (!cancel) {
+                    jobs.put(id, this);
+                }
+            }
+            if (cancel) {
+                // Stopped while its sbatch ran: the worker is already stopped, and the job goes at once.
+                scancel(id);
+                return;
+            }
+            sink.waiting("submitted to Slurm as job " + id);
         }
 
         void observe(JobState s) {
@@ -373,7 +431,7 @@ final class SlurmBackend implements Backend {
         }
         Map<String, JobState> states = JobState.parse(o.out());
         for (SlurmJob job : List.copyOf(jobs.values())) {
-            job.observe(states.get(job.jobId));
+            job.observe(states.get(job.jobId()));
         }
     }
 
@@ -410,6 +468,16 @@ final class SlurmBackend implements Backend {
         }
         closed = true;
         timers.shutdownNow();
+        // The sbatch calls in flight end first, so that the scancel by name below finds their jobs;
+        // those not begun submit nothing now.
+        submitter.shutdown();
+        try {
+            if (!submitter.awaitTermination(2 * SUBMITTERS * 60L + 10, TimeUnit.SECONDS)) {
+                submitter.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         try {
             // Always, even when no job is known: one may have been submitted by an sbatch that failed.
             commands.run(List.of("scancel", "--quiet", "--name=" + jobName, "--user=" + System.getProperty("user.name")));

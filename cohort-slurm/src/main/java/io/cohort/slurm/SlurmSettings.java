@@ -20,14 +20,16 @@ import java.util.Locale;
  * @param timeLimit      --time, in Slurm's syntax (e.g. "1:00:00"), or null for the partition's
  * @param sbatchOptions  more sbatch options, as they would be typed
  * @param masterAddress  the session's address as compute nodes reach it
- * @param java           the java command on the compute nodes
- * @param agentJavaOptions JVM options of the agent, as typed on a command line
+ * @param agent          which agent a job runs: the Python one where the node has {@code python}, or always one of the two
+ * @param python         the python3 command on the compute nodes, for the Python agent
+ * @param java           the java command on the compute nodes, for the Java agent
+ * @param agentJavaOptions JVM options of the Java agent, as typed on a command line
  * @param poll           how often squeue is asked about the session's jobs
  * @param agentGiveUp    how long an agent keeps trying to reach a silent session before it ends its job
  * @param guard          whether a guard process cancels the session's jobs when its JVM dies
  */
 record SlurmSettings(Path conf, Path bin, String partition, String account, String timeLimit,
-                     List<String> sbatchOptions, String masterAddress, String java, String agentJavaOptions, Duration poll,
+                     List<String> sbatchOptions, String masterAddress, AgentKind agent, String python, String java, String agentJavaOptions, Duration poll,
                      Duration agentGiveUp, boolean guard) {
 
     static SlurmSettings from(SessionOptions o) {
@@ -42,10 +44,34 @@ record SlurmSettings(Path conf, Path bin, String partition, String account, Stri
                 o.setting("slurm.partition", null), o.setting("slurm.account", null), o.setting("slurm.time", null),
                 checked(BackendContext.words(o.setting("slurm.sbatchOptions", ""), "slurm.sbatchOptions")),
                 // Where compute nodes most likely reach this host; cohort.slurm.masterIp where the guess is wrong.
-                o.setting("slurm.masterIp", BackendContext.hostAddress()), java,
+                o.setting("slurm.masterIp", BackendContext.hostAddress()), AgentKind.parse(o.setting("slurm.agent", "auto")),
+                o.setting("slurm.python", "/usr/bin/python3"), java,
                 o.setting("slurm.agentJavaOptions", BatchScript.AGENT_JVM_OPTIONS),
                 millis(o, "slurm.pollMillis", 500, 100), millis(o, "slurm.agentGiveUpMillis", 10_000, 1000),
                 onOff(o.setting("slurm.guard", "on")));
+    }
+
+    /**
+     * Which agent a job runs. Both speak the same protocol and keep the same promises; the Python one
+     * starts in a fraction of the JVM's CPU time (BENCHMARKS.md, benchmark 6).
+     */
+    enum AgentKind {
+        /** The Python agent where the node has {@code cohort.slurm.python}, else the Java agent: the default. */
+        AUTO,
+        /** Always the Python agent; a node without python3 fails the job with a message that says so. */
+        PYTHON,
+        /** Always the Java agent (the cohort-worker jar at the same path on every node). */
+        JAVA;
+
+        static AgentKind parse(String v) {
+            return switch (v.strip().toLowerCase(Locale.ROOT)) {
+                case "auto" -> AUTO;
+                case "python" -> PYTHON;
+                case "java" -> JAVA;
+                default -> throw new CohortException("cohort.slurm.agent is 'auto' (Python where the node has python3,"
+                        + " else Java), 'python' or 'java', got '" + v + "'");
+            };
+        }
     }
 
     private static Duration millis(SessionOptions o, String key, long fallback, long least) {

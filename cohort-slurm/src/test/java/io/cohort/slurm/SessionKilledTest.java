@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A session JVM killed with SIGKILL leaves no job in Slurm: its guard cancels them at once, and
  * without the guard (as when the session's whole machine is lost) each agent ends its own job once
- * the session has not answered for the give-up time.
+ * the session has not answered for the give-up time, whichever agent it runs.
  */
 class SessionKilledTest {
     @TempDir
@@ -25,16 +25,25 @@ class SessionKilledTest {
 
     @Test
     void theGuardCancelsEveryJobRunningOrPendingWhenTheSessionIsKilled() throws Exception {
-        String session = killSession("on", 10_000, new java.util.ArrayList<>());
+        String session = killSession("on", 10_000, "auto", new java.util.ArrayList<>());
         // The guard reacts to the JVM's death at once: well before any agent could give up.
         await().atMost(Duration.ofSeconds(8)).untilAsserted(() -> assertThat(TestSlurm.liveJobs(session)).isEmpty());
     }
 
     @Test
-    void withoutTheGuardEachAgentEndsItsJobWithinTheGiveUpTime() throws Exception {
+    void withoutTheGuardEachPythonAgentEndsItsJobWithinTheGiveUpTime() throws Exception {
+        agentsGiveUp("python");
+    }
+
+    @Test
+    void withoutTheGuardEachJavaAgentEndsItsJobWithinTheGiveUpTime() throws Exception {
+        agentsGiveUp("java");
+    }
+
+    private void agentsGiveUp(String agent) throws Exception {
         long giveUp = 3_000;
         List<String> running = new java.util.ArrayList<>();
-        String session = killSession("off", giveUp, running);
+        String session = killSession("off", giveUp, agent, running);
         long killed = System.nanoTime();
         assertThat(running).hasSize(Runtime.getRuntime().availableProcessors());
         // Nothing cancels them: the running jobs outlive the session until their agents give up.
@@ -48,6 +57,19 @@ class SessionKilledTest {
         await().atMost(Duration.ofMillis(giveUp + 2_000 + 15_000)).untilAsserted(() ->
                 assertThat(TestSlurm.liveJobs(session)).isEmpty());
         assertThat(TestSlurm.allJobs(session)).hasSize(running.size() + 1);
+        // Each running job's agent ended its program itself, and said why in its job's output.
+        List<String> said;
+        try (var files = java.nio.file.Files.walk(home)) {
+            said = files.filter(f -> f.toString().endsWith(".out") && f.getParent().getFileName().toString().equals("slurm"))
+                    .map(f -> {
+                        try {
+                            return java.nio.file.Files.readString(f);
+                        } catch (java.io.IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    }).filter(t -> t.contains("the session did not answer for " + giveUp + " ms; ending the program")).toList();
+        }
+        assertThat(said).hasSize(running.size());
     }
 
     private static List<String> ids(List<String> jobs) {
@@ -55,11 +77,11 @@ class SessionKilledTest {
     }
 
     /** Starts a session JVM with running and pending jobs, kills it with SIGKILL, and returns its id. */
-    private String killSession(String guard, long giveUpMillis, List<String> runningJobs) throws Exception {
+    private String killSession(String guard, long giveUpMillis, String agent, List<String> runningJobs) throws Exception {
         Path conf = TestSlurm.conf();
         List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
                 System.getProperty("java.class.path"), SlurmSessionMain.class.getName(), home.toString(), conf.toString(),
-                guard, Long.toString(giveUpMillis));
+                guard, Long.toString(giveUpMillis), agent);
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));

@@ -27,7 +27,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The Slurm backend against a real Slurm: the same calls as on local workers. */
+/**
+ * The Slurm backend against a real Slurm: the same calls as on local workers. Here with the default
+ * agent (auto: the Python agent, as the test node has /usr/bin/python3); {@link JavaAgentTest} runs
+ * the same tests with the Java agent.
+ */
 class SlurmBackendTest {
     @TempDir
     Path home;
@@ -38,8 +42,19 @@ class SlurmBackendTest {
         return open(Map.of());
     }
 
+    /** The agent's settings of this class's sessions. */
+    Map<String, String> agentSettings() {
+        return Map.of();
+    }
+
+    /** The command name of the agent's process, as /proc/PID/comm shows it. */
+    String agentProcess() {
+        return "python3";
+    }
+
     Session open(Map<String, String> settings) {
         var b = TestSlurm.options(home).console(new PrintStream(console, true, StandardCharsets.UTF_8));
+        agentSettings().forEach(b::setting);
         settings.forEach(b::setting);
         session = Session.open(b.build());
         return session;
@@ -85,6 +100,23 @@ class SlurmBackendTest {
         assertThat(r.workers().stream().map(Worker::ipAddress).distinct()).hasSize(4);
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                 assertThat(TestSlurm.allJobs(s.id())).hasSize(4).allSatisfy(j -> assertThat(j).endsWith("COMPLETED")));
+    }
+
+    @Test
+    void theProgramRunsUnderTheAgentOfTheSettingWithItsEnvironmentDirectoryAndNoStdin() {
+        Session s = open();
+        Worker w = s.launch(LaunchRequest.builder().n(1).cpu(0.25).memoryGb(0.25).env(Map.of("GREETING", "it's \"quoted\""))
+                .program(Program.shell("echo \"agent=$(cat /proc/$PPID/comm)\"; echo \"greeting=$GREETING\";"
+                        + " echo \"pwd=$(pwd)\"; echo \"agentvars=$(env | grep -c '^COHORT_AGENT_')\";"
+                        + " echo \"stdin=$(cat | wc -c)\"; echo \"leader=$(cut -d' ' -f6 /proc/$$/stat)/$$\"")).build()).get(0);
+        AwaitResult r = s.await(List.of(w), true, Duration.ofMinutes(2));
+        assertThat(r.failures()).as(s.output(w).toString()).isEmpty();
+        List<String> lines = s.output(w).stream().map(OutputLine::text).toList();
+        assertThat(lines).contains("agent=" + agentProcess(), "greeting=it's \"quoted\"", "agentvars=0", "stdin=0",
+                "pwd=" + Path.of("").toAbsolutePath());
+        // The program leads a session of its own, so that a stop reaches its whole tree.
+        String leader = lines.stream().filter(l -> l.startsWith("leader=")).findFirst().orElseThrow().substring(7);
+        assertThat(leader.split("/")[0]).isEqualTo(leader.split("/")[1]);
     }
 
     @Test
@@ -137,8 +169,11 @@ class SlurmBackendTest {
         assertThat(s.get(w).status()).as(s.get(w).reason()).isEqualTo(Status.SUCCEEDED);
         List<OutputLine> out = s.output(w);
         assertThat(out).hasSize(200_000 + 3);
-        assertThat(out.get(0).text()).isEqualTo("line 0");
-        assertThat(out.get(199_999).text()).isEqualTo("line 199999");
+        for (int i = 0; i < 200_000; i++) {
+            if (!out.get(i).text().equals("line " + i)) {
+                throw new AssertionError("line " + i + " is '" + out.get(i).text() + "': lines were lost or reordered");
+            }
+        }
         assertThat(out.subList(200_000, 200_003)).extracting(l -> l.text().length()).containsExactly(1 << 20, 1 << 20, 512 * 1024);
     }
 
@@ -178,6 +213,21 @@ class SlurmBackendTest {
         assertThat(after.reason()).isEqualTo("stopped by the user");
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(processesNamed(marker)).isEmpty());
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(TestSlurm.liveJobs(s.id())).isEmpty());
+    }
+
+    @Test
+    void workersStoppedWhileTheirSbatchIsQueuedOrInFlightRunNothingAndLeaveNoJob() {
+        Session s = open();
+        // launch() returns before the sbatch calls end (a few run at once): some of these are stopped
+        // before their turn, some while their sbatch runs, some once submitted; none may run or stay.
+        String marker = "cohort-slurm-early-stop-" + System.nanoTime();
+        List<Worker> ws = s.launch(LaunchRequest.builder().n(12).cpu(0.25).memoryGb(0.0625)
+                .program(Program.shell("exec -a " + marker + " sleep 600")).build());
+        List<Worker> stopped = s.stop(ws);
+        assertThat(stopped).allSatisfy(w -> assertThat(w.status()).isEqualTo(Status.STOPPED));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(TestSlurm.liveJobs(s.id())).isEmpty());
+        assertThat(processesNamed(marker)).isEmpty();
+        assertThat(s.list()).allSatisfy(w -> assertThat(s.output(w)).isEmpty());
     }
 
     @Test

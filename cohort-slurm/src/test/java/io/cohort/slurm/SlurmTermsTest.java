@@ -51,6 +51,35 @@ class SlurmTermsTest {
                 .isInstanceOf(CohortException.class).hasMessageContaining("unclosed '");
     }
 
+    /** Each agent setting's batch script, as sh reads it: it must parse, and start what the setting says. */
+    @Test
+    void eachAgentSettingWritesAScriptThatShReadsAndThatStartsThatAgent(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        Map<String, String> env = Map.of("COHORT_API", "http://127.0.0.1:1", "COHORT_TOKEN", "t'ok", "COHORT_TLS_PIN", "");
+        for (String agent : List.of("auto", "python", "java")) {
+            SlurmSettings settings = SlurmSettings.from(io.cohort.SessionOptions.builder().home(dir)
+                    .setting("slurm.agent", agent).setting("slurm.python", "/opt/py 3/python3").setting("slurm.masterIp", "127.0.0.1")
+                    .build());
+            java.nio.file.Path script = dir.resolve(agent + ".sh");
+            BatchScript.write(script, env, "w1", settings);
+            String text = java.nio.file.Files.readString(script);
+            Process sh = new ProcessBuilder("sh", "-n", script.toString()).redirectErrorStream(true).start();
+            String said = new String(sh.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(sh.waitFor()).as(agent + ": sh -n said " + said).isZero();
+            String java = io.cohort.worker.agent.Agent.class.getName();
+            switch (agent) {
+                case "java" -> assertThat(text).contains("exec '" + settings.java() + "'", java)
+                        .doesNotContain(io.cohort.worker.agent.PythonAgent.END_MARK);
+                // The Java agent follows as the Python agent's arguments (for a python3 too old) and as the fallback.
+                case "auto" -> assertThat(text).contains("if command -v '/opt/py 3/python3' >/dev/null 2>&1; then",
+                        "exec '/opt/py 3/python3' -I -S - '" + settings.java() + "'", "\n" + io.cohort.worker.agent.PythonAgent.END_MARK
+                                + "\nfi\nexec '" + settings.java() + "'");
+                default -> assertThat(text).contains("exec '/opt/py 3/python3' -I -S - <<'", "set cohort.slurm.python to its path",
+                        "def main(fallback):").doesNotContain("'" + settings.java() + "'");
+            }
+        }
+    }
+
     @Test
     void theBatchScriptQuotesWhatItHolds() {
         assertThat(BatchScript.quote("it's")).isEqualTo("'it'\\''s'");
