@@ -41,6 +41,25 @@ class BackgroundFailuresTest {
     }
 
     @Test
+    void aTaskInterruptedByItsExecutorsShutdownIsNotReportedAsAFailure() throws Exception {
+        try (LogCapture log = new LogCapture()) {
+            Thread t = new Thread(io.cohort.core.backend.Background.reporting("the interrupted task", () -> {
+                Thread.currentThread().interrupt(); // as shutdownNow() does to a poll in flight
+                throw new io.cohort.CohortException("interrupted while running squeue");
+            }));
+            t.start();
+            t.join();
+            Thread failing = new Thread(io.cohort.core.backend.Background.reporting("the failing task", () -> {
+                throw new IllegalStateException("a real failure");
+            }));
+            failing.start();
+            failing.join();
+            assertThat(log.reports()).noneSatisfy(r -> assertThat(r).contains("the interrupted task"));
+            assertThat(log.reports()).anySatisfy(r -> assertThat(r).contains("the failing task failed").contains("a real failure"));
+        }
+    }
+
+    @Test
     void theLeaseTimerSurvivesAFailedRunAndStillExpiresLeases() throws Exception {
         MutableClock time = new MutableClock();
         AtomicInteger timerReads = new AtomicInteger();

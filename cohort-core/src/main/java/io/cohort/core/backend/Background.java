@@ -52,10 +52,14 @@ public final class Background {
             try {
                 task.run();
             } catch (RuntimeException | Error e) {
-                report(what, e);
                 if (e instanceof VirtualMachineError fatal) {
+                    report(what, e);
                     throw fatal;
                 }
+                if (Thread.currentThread().isInterrupted()) {
+                    return; // its executor is shutting down (the session closes): not a failure to report
+                }
+                report(what, e);
             }
         };
     }
