@@ -44,7 +44,7 @@ public final class ProgramPreparer {
 
     /** Starts warming the Java compiler up in the background (once per JVM). */
     public void warmUp() {
-        JavaCompilation.warmUpInBackground();
+        JavaCompilation.warmUpInBackground(workerClassPath());
     }
 
     /** Checks and prepares a program; {@code launchDir} receives generated sources and classes. */
