@@ -307,6 +307,18 @@ final class Request {
         return n.asLong();
     }
 
+    /** A true/false field of a JSON body; {@code fallback} when absent or null. */
+    static boolean booleanField(JsonNode body, String field, boolean fallback) {
+        JsonNode n = body.get(field);
+        if (n == null || n.isNull()) {
+            return fallback;
+        }
+        if (!n.isBoolean()) {
+            throw new HttpError(400, "\"" + field + "\" must be true or false, got " + n);
+        }
+        return n.asBoolean();
+    }
+
     /** A list of item ids (numbers); absent or null is an empty list. */
     static List<Long> ids(JsonNode node, String field) {
         List<Long> ids = new ArrayList<>();
