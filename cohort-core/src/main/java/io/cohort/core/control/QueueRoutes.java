@@ -64,7 +64,7 @@ final class QueueRoutes {
                 r.expect("POST");
                 List<Long> ids = Request.ids(r.json().get("ids"), "ids");
                 ownLeases(r, name, ids);
-                queues.awaitStored(queues.ack(name, r.worker(), ids));
+                queues.awaitStored(queues.ack(name, r.worker(), ids, true));
                 r.answer(200, Map.of());
             }
             case "fail" -> {
@@ -175,7 +175,7 @@ final class QueueRoutes {
         List<Long> acks = Request.ids(body.get("ack"), "ack");
         ownLeases(r, name, acks);
         if (ackWait && !acks.isEmpty()) {
-            queues.awaitStored(queues.ack(name, worker, acks));
+            queues.awaitStored(queues.ack(name, worker, acks, true));
             acks = List.of();
         }
         CompletableFuture<QueueService.Taken> taken = queues.takeLater(name, worker, max, Duration.ofMillis(wait), acks, ackWait);
