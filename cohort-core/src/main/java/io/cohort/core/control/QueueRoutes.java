@@ -64,7 +64,7 @@ final class QueueRoutes {
                 r.expect("POST");
                 List<Long> ids = Request.ids(r.json().get("ids"), "ids");
                 ownLeases(r, name, ids);
-                queues.awaitStored(queues.ack(name, r.worker(), ids, true));
+                queues.awaitStored(queues.ack(name, r.worker(), ids));
                 r.answer(200, Map.of());
             }
             case "fail" -> {

@@ -46,11 +46,6 @@ public interface QueueJournal {
     /** Stores that items were done by {@code worker} at {@code atMillis}. */
     CompletableFuture<Void> done(List<Long> ids, String worker, long atMillis);
 
-    /** {@link #done}, for a caller that waits for it at once ({@link #await}): it may commit it itself. */
-    default CompletableFuture<Void> doneAwaited(List<Long> ids, String worker, long atMillis) {
-        return done(ids, worker, atMillis);
-    }
-
     /** Stores that a leased item went back: ready again, or dead, with its attempts and last error. */
     CompletableFuture<Void> released(long id, boolean dead, int attempts, String error);
 

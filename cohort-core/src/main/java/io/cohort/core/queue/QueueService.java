@@ -432,14 +432,6 @@ public final class QueueService {
      * id the queue never had is refused ({@link NoSuchItem}) and nothing is acknowledged.
      */
     public CompletableFuture<Void> ack(String name, String worker, List<Long> ids) {
-        return ack(name, worker, ids, false);
-    }
-
-    /**
-     * {@link #ack}; {@code awaitedAtOnce}: the caller passes the answer to {@link #awaitStored} right
-     * away, so the change need not wake the store's committer (the caller commits it).
-     */
-    public CompletableFuture<Void> ack(String name, String worker, List<Long> ids, boolean awaitedAtOnce) {
         requireKnown(name, notInMemory(name, ids));
         List<Long> done = new ArrayList<>();
         lock.lock();
@@ -474,7 +466,7 @@ public final class QueueService {
         if (done.isEmpty()) {
             return CompletableFuture.completedFuture(null);
         }
-        return awaitedAtOnce ? journal.doneAwaited(done, worker, clock.millis()) : journal.done(done, worker, clock.millis());
+        return journal.done(done, worker, clock.millis());
     }
 
     /** The ids neither ready nor leased: finished (done, dead) or never the queue's. */

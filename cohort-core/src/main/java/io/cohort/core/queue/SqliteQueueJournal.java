@@ -83,16 +83,7 @@ public final class SqliteQueueJournal implements QueueJournal {
 
     @Override
     public CompletableFuture<Void> done(List<Long> ids, String worker, long atMillis) {
-        return store.write(markDone(ids, worker, atMillis));
-    }
-
-    @Override
-    public CompletableFuture<Void> doneAwaited(List<Long> ids, String worker, long atMillis) {
-        return store.writeToAwait(markDone(ids, worker, atMillis));
-    }
-
-    private static Store.Work markDone(List<Long> ids, String worker, long atMillis) {
-        return tx -> {
+        return store.write(tx -> {
             PreparedStatement ps = tx.statement("UPDATE items SET state = 'done', worker = ?, done_at = ? WHERE id = ?");
             for (long id : ids) {
                 ps.setString(1, worker);
@@ -100,7 +91,7 @@ public final class SqliteQueueJournal implements QueueJournal {
                 ps.setLong(3, id);
                 ps.executeUpdate();
             }
-        };
+        });
     }
 
     @Override

@@ -144,22 +144,6 @@ public final class Store implements AutoCloseable {
         return durability == Durability.OFF ? CompletableFuture.completedFuture(null) : done;
     }
 
-    /**
-     * Queues a change that the caller {@link #await}s at once: the background committer is not woken
-     * for it, since the caller commits it itself when nobody else is committing (or the committer
-     * takes it with the next group). Waking it would only make it wait for the commit lock the
-     * caller is about to take: two context switches per request on a machine with two cores.
-     */
-    public CompletableFuture<Void> writeToAwait(Work work) {
-        if (durability == Durability.OFF) {
-            return write(work);
-        }
-        Change done = new Change();
-        done.awaited = true;
-        pending.add(new Op(work, done));
-        return done;
-    }
-
     /** Queues a change and waits until it is stored. */
     public void writeAndWait(Work work) {
         if (durability == Durability.OFF) {
@@ -188,10 +172,6 @@ public final class Store implements AutoCloseable {
                     commitPending(null);
                 } finally {
                     committing.unlock();
-                }
-                if (!pending.isEmpty()) {
-                    // Changes that came during this commit: their callers may be waiting on it, not on their own.
-                    java.util.concurrent.locks.LockSupport.unpark(thread);
                 }
             } else {
                 try {

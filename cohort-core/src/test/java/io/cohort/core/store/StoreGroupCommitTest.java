@@ -108,29 +108,4 @@ class StoreGroupCommitTest {
             assertThat(log.reports()).noneMatch(r -> r.contains("injected: refused"));
         }
     }
-
-    @Test
-    void aChangeItsCallerAwaitsIsCommittedByTheCallerAndKeepsItsPlaceInTheOrder() {
-        CompletableFuture<Void> before = store.writeToAwait(insert(1));
-        CompletableFuture<Void> after = store.write(insert(2));
-        store.await(after);
-        // Stored in order: the change queued first is committed no later than the one behind it.
-        assertThat(before).isCompleted();
-        assertThat(launchIds()).containsExactly(1, 2);
-
-        CompletableFuture<Void> own = store.writeToAwait(insert(3));
-        store.await(own);
-        assertThat(launchIds()).containsExactly(1, 2, 3);
-    }
-
-    @Test
-    void aGroupOfOneThatFailsLeavesNothingAndTheNextCommits() {
-        CompletableFuture<Void> failing = store.writeToAwait(tx -> {
-            insert(7).run(tx);
-            throw new SQLException("injected after the first statement");
-        });
-        assertThatThrownBy(() -> store.await(failing)).isInstanceOf(CohortException.class).hasMessageContaining("injected");
-        store.await(store.writeToAwait(insert(8)));
-        assertThat(launchIds()).containsExactly(8);
-    }
 }
