@@ -34,7 +34,13 @@ import redis.clients.jedis.resps.StreamEntry;
  * everysec, started here. Same item size, same number of consumers, same batch size; runs are
  * interleaved and the medians compared, since this machine is shared and noisy.
  *
- * <p>Usage: QueueBench [items=20000] [consumers=4] [rounds=3]
+ * <p>Cohort is measured three ways: durable with each take's answer confirming the acknowledgement
+ * it carries (the default), durable with {@code asyncAck()} (the answer does not wait for that
+ * commit; the loop's end does), and with durability off. Then the consumer count is swept (1, 4,
+ * 16, 64; single items), each count against Redis in the same round. The load average is printed
+ * before and after: the bench client, the session and redis-server share this machine's cores.
+ *
+ * <p>Usage: QueueBench [items=20000] [consumers=4] [rounds=3] [sweep rounds=2, 0 for none]
  */
 public final class QueueBench {
     static final int PAYLOAD = 100;
@@ -43,9 +49,11 @@ public final class QueueBench {
         int items = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
         int consumers = args.length > 1 ? Integer.parseInt(args[1]) : 4;
         int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+        int sweepRounds = args.length > 3 ? Integer.parseInt(args[3]) : 2;
         Path tmp = Files.createTempDirectory("cohort-queue-bench");
         System.out.printf("queue benchmark: %d items of %d bytes, %d consumers, %d rounds, %d cores%n",
                 items, PAYLOAD, consumers, rounds, Runtime.getRuntime().availableProcessors());
+        System.out.println("load average at the start: " + loadAverage());
         Process redis = startRedis(tmp);
         Map<String, List<Double>> rates = new java.util.LinkedHashMap<>();
         try (Session durable = open(tmp, "commit"); Session off = open(tmp, "off")) {
@@ -55,15 +63,16 @@ public final class QueueBench {
                 System.out.println(round == 0 ? "warm-up round (not counted)" : "round " + round);
                 for (int batch : new int[] {1, 100}) {
                     record(into, "redis streams, batch " + batch, redis(redisPort, items, consumers, batch, round));
-                    record(into, "cohort durable, batch " + batch, cohort(durable, items, consumers, batch, round));
-                    record(into, "cohort durability off, batch " + batch, cohort(off, items, consumers, batch, round));
+                    record(into, "cohort durable, batch " + batch, cohort(durable, items, consumers, batch, round, false));
+                    record(into, "cohort durable asyncAck, batch " + batch, cohort(durable, items, consumers, batch, round, true));
+                    record(into, "cohort durability off, batch " + batch, cohort(off, items, consumers, batch, round, false));
                 }
             }
             System.out.println();
             System.out.printf("%-34s %12s %10s%n", "items/s (median of " + rounds + ")", "items/s", "vs redis");
             for (int batch : new int[] {1, 100}) {
                 double base = median(rates.get("redis streams, batch " + batch));
-                for (String name : new String[] {"redis streams", "cohort durable", "cohort durability off"}) {
+                for (String name : new String[] {"redis streams", "cohort durable", "cohort durable asyncAck", "cohort durability off"}) {
                     double m = median(rates.get(name + ", batch " + batch));
                     System.out.printf("%-34s %12.0f %9.2fx%n", name + ", batch " + batch, m, m / base);
                 }
@@ -71,10 +80,53 @@ public final class QueueBench {
             double commit1 = median(rates.get("cohort durable, batch 1"));
             double off1 = median(rates.get("cohort durability off, batch 1"));
             System.out.printf("durability on vs off, batch 1: %.2fx%n", commit1 / off1);
+            System.out.println("load average after the comparison: " + loadAverage());
+            if (sweepRounds > 0) {
+                sweep(durable, items, sweepRounds);
+            }
             deathToAvailable(durable, 5);
         } finally {
             redis.destroy();
             redis.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * Single items with 1, 4, 16 and 64 consumers, Redis and cohort durable (both ways) in each round,
+     * {@code rounds} rounds after a warm-up one; medians and ratios against Redis at the same count.
+     */
+    private static void sweep(Session durable, int items, int rounds) throws Exception {
+        int[] counts = {1, 4, 16, 64};
+        Map<String, List<Double>> rates = new java.util.LinkedHashMap<>();
+        System.out.println();
+        System.out.printf("consumers sweep: %d items of %d bytes, single items, %d rounds after a warm-up%n", items, PAYLOAD, rounds);
+        for (int round = 0; round <= rounds; round++) {
+            Map<String, List<Double>> into = round == 0 ? new java.util.HashMap<>() : rates;
+            System.out.println(round == 0 ? "warm-up round (not counted)" : "sweep round " + round);
+            for (int c : counts) {
+                int r = 100 + round * 10 + c;
+                record(into, "redis streams, " + c + " consumers", redis(redisPort, items, c, 1, r));
+                record(into, "cohort durable, " + c + " consumers", cohort(durable, items, c, 1, r, false));
+                record(into, "cohort asyncAck, " + c + " consumers", cohort(durable, items, c, 1, r, true));
+            }
+        }
+        System.out.println();
+        System.out.printf("%-12s %14s %16s %8s %16s %8s%n", "consumers", "redis items/s", "durable items/s", "vs redis",
+                "asyncAck items/s", "vs redis");
+        for (int c : counts) {
+            double base = median(rates.get("redis streams, " + c + " consumers"));
+            double d = median(rates.get("cohort durable, " + c + " consumers"));
+            double a = median(rates.get("cohort asyncAck, " + c + " consumers"));
+            System.out.printf("%-12d %14.0f %16.0f %7.2fx %16.0f %7.2fx%n", c, base, d, d / base, a, a / base);
+        }
+        System.out.println("load average after the sweep: " + loadAverage());
+    }
+
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).trim();
+        } catch (IOException e) {
+            return "unknown (" + e.getMessage() + ")";
         }
     }
 
@@ -102,8 +154,9 @@ public final class QueueBench {
 
     // --- cohort -------------------------------------------------------------------------------
 
-    private static double cohort(Session session, int items, int consumers, int batch, int round) throws Exception {
-        String name = "bench-" + round + "-" + batch;
+    private static double cohort(Session session, int items, int consumers, int batch, int round, boolean asyncAck)
+            throws Exception {
+        String name = "bench-" + round + "-" + batch + (asyncAck ? "-async" : "");
         WorkQueue q = session.queue(name);
         List<Object> values = new ArrayList<>();
         for (int i = 0; i < items; i++) {
@@ -115,7 +168,8 @@ public final class QueueBench {
         AtomicLong consumed = new AtomicLong();
         return timed(consumers, c -> () -> {
             CohortClient client = new CohortClient(session.controlPlaneUrl(), token, "c" + c);
-            for (Item item : client.queue(name).batch(batch)) {
+            io.cohort.worker.WorkItems queue = client.queue(name).batch(batch);
+            for (Item item : asyncAck ? queue.asyncAck() : queue) {
                 if (item.json().length() < 10) {
                     throw new IllegalStateException("short item " + item);
                 }

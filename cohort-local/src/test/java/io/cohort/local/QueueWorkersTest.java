@@ -105,6 +105,26 @@ class QueueWorkersTest {
     }
 
     @Test
+    void javaWorkersThatAcknowledgeWithoutWaitingDoEveryItemOnceAndEndWhenTheQueueIsDrained() {
+        filled("async", 60);
+        // Two workers, single items and batches: each item's result is stored under its own key, once.
+        String code = """
+                for (var item : io.cohort.worker.Cohort.queue("async").batch(%d).asyncAck()) {
+                    io.cohort.worker.Cohort.results().put("async/" + item.getInt("i"), Map.of("attempt", item.attempt()));
+                }""";
+        List<Worker> ws = new ArrayList<>(session.launch(LaunchRequest.of(1, 0.5, 0.3, Program.code(code.formatted(1)))));
+        ws.addAll(session.launch(LaunchRequest.of(1, 0.5, 0.3, Program.code(code.formatted(7)))));
+
+        assertThat(session.await(ws, true, Duration.ofSeconds(120)).failures()).isEmpty();
+        // Each loop ended on "done", which came only once every acknowledgement was stored.
+        QueueProgress p = session.queue("async").progress();
+        assertThat(p.drained()).isTrue();
+        assertThat(p.done()).isEqualTo(60);
+        assertThat(session.results().withPrefix("async/")).hasSize(60)
+                .allSatisfy(r -> assertThat(((Map<?, ?>) r.value()).get("attempt")).isEqualTo(1));
+    }
+
+    @Test
     void anExceptionOutOfTheJavaLoopFailsTheItemAndItIsDeadLetteredAfterMaxAttempts() {
         WorkQueue q = session.queue("risky", QueueOptions.DEFAULTS.withMaxAttempts(2));
         q.putAll(List.of(1, 2, 13, 4));

@@ -26,6 +26,7 @@ public final class WorkItems implements Iterable<Item> {
     private final String name;
     private final String path;
     private int batch = 1;
+    private boolean asyncAck;
 
     WorkItems(ControlPlaneClient client, String name) {
         this.client = client;
@@ -39,6 +40,19 @@ public final class WorkItems implements Iterable<Item> {
             throw new IllegalArgumentException("batch must be at least 1, got " + n);
         }
         this.batch = n;
+        return this;
+    }
+
+    /**
+     * Acknowledges without waiting: the take that carries the last item's acknowledgement is answered
+     * without waiting for it to be stored ({@code "ack_wait": false}), so the next item does not wait
+     * for a commit. The loop's end still means stored: the answer that ends it waits for every
+     * acknowledgement this worker sent. Until then, a crash of the session makes the latest finished
+     * items ready again (done twice, as at-least-once allows); by default each take's answer also
+     * confirms that the items before it are stored.
+     */
+    public WorkItems asyncAck() {
+        this.asyncAck = true;
         return this;
     }
 
@@ -131,7 +145,8 @@ public final class WorkItems implements Iterable<Item> {
 
         @SuppressWarnings("unchecked")
         private void take() {
-            String body = "{\"max\":" + batch + ",\"wait_ms\":" + WAIT_MS + ",\"ack\":" + Json.write(finished) + "}";
+            String body = "{\"max\":" + batch + ",\"wait_ms\":" + WAIT_MS + ",\"ack\":" + Json.write(finished)
+                    + (asyncAck ? ",\"ack_wait\":false}" : "}");
             String response = client.callJson("POST", path + "/take", body, null, WAIT_MS + 30_000);
             finished.clear();
             Map<String, Object> r = (Map<String, Object>) Json.parse(response);

@@ -86,6 +86,10 @@ final class Request {
      * or bytes that are not UTF-8 are refused with 400, never turned into U+FFFD.
      */
     static String decode(String raw, boolean query, String where) {
+        if (plainAscii(raw, query)) {
+            // Nothing to decode (the usual case: /v1/queues/NAME/take): the text is its own decoding.
+            return raw;
+        }
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(raw.length());
         for (int i = 0; i < raw.length(); i++) {
             char c = raw.charAt(i);
@@ -118,6 +122,20 @@ final class Request {
         }
     }
 
+    /** What X-Cohort-Worker may hold; compiled once, since every worker request names one. */
+    private static final java.util.regex.Pattern WORKER_ID = java.util.regex.Pattern.compile("[A-Za-z0-9._-]{1,100}");
+
+    /** Whether {@code raw} has only ASCII characters and nothing {@link #decode} would change ('%', or '+' in a query). */
+    private static boolean plainAscii(String raw, boolean query) {
+        for (int i = 0; i < raw.length(); i++) {
+            char c = raw.charAt(i);
+            if (c >= 0x80 || c == '%' || (query && c == '+')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** The worker whose own credential the request carries, or null for the session's token (or its browser). */
     private String principal;
 
@@ -141,7 +159,7 @@ final class Request {
         if (w == null || w.isBlank()) {
             return "session-client";
         }
-        if (!w.matches("[A-Za-z0-9._-]{1,100}")) {
+        if (!WORKER_ID.matcher(w).matches()) {
             throw new HttpError(400, "X-Cohort-Worker must be a worker id such as w3, got '" + w + "'");
         }
         return w;
@@ -305,6 +323,18 @@ final class Request {
             throw new HttpError(400, "\"" + field + "\" must be a whole number from " + min + " to " + max + ", got " + n);
         }
         return n.asLong();
+    }
+
+    /** A true/false field of a JSON body; {@code fallback} when absent or null. */
+    static boolean booleanField(JsonNode body, String field, boolean fallback) {
+        JsonNode n = body.get(field);
+        if (n == null || n.isNull()) {
+            return fallback;
+        }
+        if (!n.isBoolean()) {
+            throw new HttpError(400, "\"" + field + "\" must be true or false, got " + n);
+        }
+        return n.asBoolean();
     }
 
     /** A list of item ids (numbers); absent or null is an empty list. */

@@ -29,6 +29,9 @@ public final class QueueService {
     private final QueueJournal journal;
     private final Clock clock;
     private long nextId;
+    /** Per worker, its acknowledgements sent without waiting and not yet confirmed to it ({@link #confirmed}). */
+    private final java.util.concurrent.ConcurrentHashMap<String, CompletableFuture<Void>> unconfirmed =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
      * Items handed to a worker by {@link #take}; {@code done} when the queue is closed and nothing is
@@ -169,18 +172,36 @@ public final class QueueService {
         }
     }
 
+    /** {@link #takeLater(String, String, int, Duration, List, boolean)} answering only once {@code acks} are stored. */
+    public CompletableFuture<Taken> takeLater(String name, String worker, int max, Duration wait, List<Long> acks) {
+        return takeLater(name, worker, max, wait, acks, true);
+    }
+
     /**
      * {@link #take} without holding the caller's thread: the answer completes when items are leased,
      * the queue is drained, or the wait runs out. A take that waits is a waiter on its queue, served
      * in order of arrival by whichever change makes an item ready. Cancel the answer to withdraw the
      * take; items it was handed go back to the queue, as do those of an answer the caller could not
      * receive ({@link #giveBack}).
+     *
+     * @param ackWait true: answered once {@code acks} are stored (what a worker hears confirms them).
+     *                false: answered without waiting for them, so a worker's next item does not wait
+     *                for the commit of its last one; they are unconfirmed until an answer that is done
+     *                (which waits for every unconfirmed acknowledgement of the worker, {@link #confirmed})
+     *                or a later acknowledgement that waits. A crash before they are stored only makes
+     *                those items ready again: at-least-once still holds, and no item the worker was
+     *                told is stored is redone.
      */
-    public CompletableFuture<Taken> takeLater(String name, String worker, int max, Duration wait, List<Long> acks) {
+    public CompletableFuture<Taken> takeLater(String name, String worker, int max, Duration wait, List<Long> acks,
+                                              boolean ackWait) {
         if (max < 1) {
             throw new IllegalArgumentException("max must be at least 1, got " + max);
         }
         CompletableFuture<Void> acked = acks.isEmpty() ? null : ack(name, worker, acks);
+        if (acked != null && !ackWait) {
+            unconfirmed(worker, acked);
+            acked = null;
+        }
         QueueState q;
         Waiter waiter = null;
         Taken now = null;
@@ -189,15 +210,15 @@ public final class QueueService {
             q = state(name);
             if (q.retired.contains(worker)) {
                 // Retired by its pool: it ends when it hears the queue is done for it.
-                Taken done = new Taken(List.of(), true, q.options.leaseTime().toMillis());
-                return acked == null ? CompletableFuture.completedFuture(done) : acked.thenApply(v -> done);
-            }
-            List<Leased> items = lease(q, worker, max);
-            if (!items.isEmpty() || q.drained() || wait.isZero() || wait.isNegative()) {
-                now = new Taken(items, items.isEmpty() && q.drained(), q.options.leaseTime().toMillis());
+                now = new Taken(List.of(), true, q.options.leaseTime().toMillis());
             } else {
-                waiter = new Waiter(worker, max);
-                q.waiting.addLast(waiter);
+                List<Leased> items = lease(q, worker, max);
+                if (!items.isEmpty() || q.drained() || wait.isZero() || wait.isNegative()) {
+                    now = new Taken(items, items.isEmpty() && q.drained(), q.options.leaseTime().toMillis());
+                } else {
+                    waiter = new Waiter(worker, max);
+                    q.waiting.addLast(waiter);
+                }
             }
         } finally {
             lock.unlock();
@@ -211,6 +232,10 @@ public final class QueueService {
             w.timeout = io.cohort.core.backend.Background.after(wait, "a waiting take's timeout", () -> expire(queue, w));
             answer = w.answer;
         }
+        if (!ackWait) {
+            // "Done" ends the worker's loop: by then everything it acknowledged is stored.
+            return answer.thenCompose(t -> t.done() ? confirmed(worker).thenApply(v -> t) : CompletableFuture.completedFuture(t));
+        }
         if (acked == null) {
             return answer;
         }
@@ -218,6 +243,31 @@ public final class QueueService {
         return answer.thenCombine(acked, (t, v) -> t).whenComplete((t, failure) -> {
             if (failure != null) {
                 answer.thenAccept(t2 -> giveBack(name, worker, t2));
+            }
+        });
+    }
+
+    /** Remembers an acknowledgement of {@code worker} that it has not been told is stored. */
+    private void unconfirmed(String worker, CompletableFuture<Void> stored) {
+        if (stored.isDone() && !stored.isCompletedExceptionally()) {
+            return;
+        }
+        unconfirmed.merge(worker, stored, (before, now) -> before.isDone() && !before.isCompletedExceptionally()
+                ? now : CompletableFuture.allOf(before, now));
+    }
+
+    /**
+     * Completes once every acknowledgement {@code worker} sent without waiting ({@code ackWait} false)
+     * is stored; fails if one could not be.
+     */
+    public CompletableFuture<Void> confirmed(String worker) {
+        CompletableFuture<Void> all = unconfirmed.get(worker);
+        if (all == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return all.whenComplete((v, failure) -> {
+            if (failure == null) {
+                unconfirmed.remove(worker, all);
             }
         });
     }
@@ -532,6 +582,8 @@ public final class QueueService {
         } finally {
             lock.unlock();
         }
+        // Nobody is left to hear its acknowledgements confirmed.
+        unconfirmed.remove(worker);
         withdrawn.forEach(Runnable::run);
     }
 

@@ -33,8 +33,10 @@ public final class Store implements AutoCloseable {
     private final java.util.concurrent.locks.ReentrantLock committing = new java.util.concurrent.locks.ReentrantLock();
     private final Tx tx;
     private final Thread thread;
-    /** Runs SAVEPOINT, RELEASE and ROLLBACK TO around each piece of work of a group. */
-    private final Statement pieces;
+    /** SAVEPOINT, RELEASE and ROLLBACK TO around each piece of work of a group: prepared once, not parsed per piece. */
+    private final PreparedStatement savepoint;
+    private final PreparedStatement release;
+    private final PreparedStatement rollbackTo;
     private volatile boolean closed;
 
     /** One piece of work in a group transaction. */
@@ -93,7 +95,9 @@ public final class Store implements AutoCloseable {
         Schema.create(writer);
         this.writer.setAutoCommit(false);
         this.tx = new Tx(writer);
-        this.pieces = writer.createStatement();
+        this.savepoint = writer.prepareStatement("SAVEPOINT piece");
+        this.release = writer.prepareStatement("RELEASE piece");
+        this.rollbackTo = writer.prepareStatement("ROLLBACK TO piece");
         this.thread = new Thread(this::run, "cohort-store");
         this.thread.setDaemon(true);
         this.thread.start();
@@ -242,17 +246,21 @@ public final class Store implements AutoCloseable {
         if (group.isEmpty()) {
             return;
         }
+        if (group.size() == 1) {
+            commitAlone(group.get(0));
+            return;
+        }
         List<Op> applied = new ArrayList<>(group.size());
         try {
             for (Op op : group) {
-                pieces.execute("SAVEPOINT piece");
+                savepoint.execute();
                 try {
                     op.work.run(tx);
-                    pieces.execute("RELEASE piece");
+                    release.execute();
                     applied.add(op);
                 } catch (SQLException | RuntimeException | Error e) {
-                    pieces.execute("ROLLBACK TO piece");
-                    pieces.execute("RELEASE piece");
+                    rollbackTo.execute();
+                    release.execute();
                     fail(op, e);
                 }
             }
@@ -263,6 +271,23 @@ public final class Store implements AutoCloseable {
             rollbackQuietly();
             group.stream().filter(op -> !op.done.isDone()).forEach(op -> fail(op, e));
         }
+    }
+
+    /**
+     * A group of one (the usual case when one caller at a time commits): the transaction is the
+     * piece's own, so it needs no savepoint; a failure rolls the transaction back, which leaves
+     * nothing of it, as {@link #commitPending} promises.
+     */
+    private void commitAlone(Op op) {
+        try {
+            op.work.run(tx);
+            writer.commit();
+        } catch (SQLException | RuntimeException | Error e) {
+            rollbackQuietly();
+            fail(op, e);
+            return;
+        }
+        op.done.complete(null);
     }
 
     private void fail(Op op, Throwable e) {

@@ -334,6 +334,20 @@ class ControlPlaneTest {
     }
 
     @Test
+    void aTakeThatAcknowledgesWithoutWaitingLeasesTheNextItemAndItsDoneAnswerComesOnceAllIsStored() throws Exception {
+        String t = plane.token();
+        send("POST", "/v1/queues/q/items", "{\"items\":[\"a\",\"b\"]}", t);
+        send("POST", "/v1/queues/q/close", "", t);
+        assertThat(send("POST", "/v1/queues/q/take", "{\"wait_ms\":0}", t).body()).contains("\"id\":1,");
+        assertThat(send("POST", "/v1/queues/q/take", "{\"wait_ms\":0,\"ack\":[1],\"ack_wait\":false}", t).body())
+                .isEqualTo("{\"items\":[{\"id\":2,\"attempt\":1,\"value\":\"b\"}],\"done\":false,\"lease_ms\":30000}");
+        assertThat(send("POST", "/v1/queues/q/take", "{\"wait_ms\":0,\"ack\":[2],\"ack_wait\":false}", t).body())
+                .isEqualTo("{\"items\":[],\"done\":true,\"lease_ms\":30000}");
+        // Stored by the time "done" was answered: the store's own view, not the queue's memory.
+        assertThat(send("GET", "/v1/queues/q/items", "", t).body()).contains("\"id\":1,\"state\":\"done\"", "\"id\":2,\"state\":\"done\"");
+    }
+
+    @Test
     void badRequestsGetAClearFourHundredAndChangeNothing() throws Exception {
         String t = plane.token();
         assertThat(send("POST", "/v1/queues/q/items", "{not json", t)).satisfies(r -> {
@@ -344,6 +358,7 @@ class ControlPlaneTest {
         assertThat(send("POST", "/v1/queues/q/items", "{\"items\":[1],\"keys\":[]}", t).statusCode()).isEqualTo(400);
         assertThat(send("POST", "/v1/queues/q/take", "{\"max\":0}", t).body()).contains("\\\"max\\\" must be a whole number from 1 to 10000");
         assertThat(send("POST", "/v1/queues/q/take", "{\"wait_ms\":\"soon\"}", t).statusCode()).isEqualTo(400);
+        assertThat(send("POST", "/v1/queues/q/take", "{\"ack_wait\":\"no\"}", t).body()).contains("\\\"ack_wait\\\" must be true or false");
         assertThat(send("POST", "/v1/queues/q/ack", "{\"ids\":[\"x\"]}", t).statusCode()).isEqualTo(400);
         assertThat(send("POST", "/v1/queues/bad%20name/items", "{\"items\":[1]}", t).body()).contains("queue names are");
         assertThat(send("GET", "/v1/queues/q/take", "", t).statusCode()).isEqualTo(405);
