@@ -125,6 +125,38 @@ class QueueWorkersTest {
     }
 
     @Test
+    void pythonWorkersThatAcknowledgeWithoutWaitingDoEveryItemOnceAndEndWhenTheQueueIsDrained() {
+        filled("pyasync", 40);
+        // Each worker records what its takes asked for, to show the flag went out.
+        String code = """
+                import cohort_client as cohort
+                sent = []
+                call = cohort._call
+                def recording(method, path, *args, **kw):
+                    if path.endswith("/take"):
+                        sent.append(args[0].get("ack_wait", True))
+                    return call(method, path, *args, **kw)
+                cohort._call = recording
+                for item in cohort.queue("pyasync", batch=%d, async_ack=True):
+                    cohort.results.put("pyasync/%%d" %% item.value["i"], {"attempt": item.attempt})
+                print("takes without waiting:", all(v is False for v in sent), len(sent) > 1)
+                """;
+        List<Worker> ws = new ArrayList<>(session.launch(LaunchRequest.of(1, 0.5, 0.3, Program.code(Kernel.PYTHON3,
+                code.formatted(1)))));
+        ws.addAll(session.launch(LaunchRequest.of(1, 0.5, 0.3, Program.code(Kernel.PYTHON3, code.formatted(5)))));
+
+        assertThat(session.await(ws, true, Duration.ofSeconds(120)).failures()).isEmpty();
+        for (Worker w : ws) {
+            assertThat(session.output(w)).extracting(io.cohort.OutputLine::text).contains("takes without waiting: True True");
+        }
+        QueueProgress p = session.queue("pyasync").progress();
+        assertThat(p.drained()).isTrue();
+        assertThat(p.done()).isEqualTo(40);
+        assertThat(session.results().withPrefix("pyasync/")).hasSize(40)
+                .allSatisfy(r -> assertThat(((Map<?, ?>) r.value()).get("attempt")).isEqualTo(1));
+    }
+
+    @Test
     void anExceptionOutOfTheJavaLoopFailsTheItemAndItIsDeadLetteredAfterMaxAttempts() {
         WorkQueue q = session.queue("risky", QueueOptions.DEFAULTS.withMaxAttempts(2));
         q.putAll(List.of(1, 2, 13, 4));
