@@ -232,7 +232,9 @@ cohort_session <- function() {
 # id, attempt and value. An error in fn fails that item with its message; the loop goes on.
 # R runs one thing at a time, so heartbeats go out between items: an item that takes longer than
 # the queue's lease (30 s by default) needs a queue declared with a longer leaseTime.
-cohort_for_each <- function(queue, fn, batch = 1) {
+# async_ack = TRUE: the next item does not wait for the last one's acknowledgement to be stored
+# ("ack_wait": false); the answer that ends the loop does (docs/control-plane.md).
+cohort_for_each <- function(queue, fn, batch = 1, async_ack = FALSE) {
   path <- .cohort_path("v1", "queues", queue)
   finished <- list()
   last_beat <- Sys.time()
@@ -243,7 +245,9 @@ cohort_for_each <- function(queue, fn, batch = 1) {
     }
   }
   repeat {
-    r <- .cohort_call("POST", paste0(path, "/take"), list(max = batch, wait_ms = 30000, ack = finished))
+    body <- list(max = batch, wait_ms = 30000, ack = finished)
+    if (isTRUE(async_ack)) body$ack_wait <- FALSE
+    r <- .cohort_call("POST", paste0(path, "/take"), body)
     finished <- list()
     for (raw in r$items) {
       beat()

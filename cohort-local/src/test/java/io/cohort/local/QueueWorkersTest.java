@@ -139,20 +139,50 @@ class QueueWorkersTest {
                 cohort._call = recording
                 for item in cohort.queue("pyasync", batch=%d, async_ack=True):
                     cohort.results.put("pyasync/%%d" %% item.value["i"], {"attempt": item.attempt})
-                print("takes without waiting:", all(v is False for v in sent), len(sent) > 1)
+                print("takes without waiting:", all(v is False for v in sent))
+                print("takes:", len(sent))
                 """;
         List<Worker> ws = new ArrayList<>(session.launch(LaunchRequest.of(1, 0.5, 0.3, Program.code(Kernel.PYTHON3,
                 code.formatted(1)))));
         ws.addAll(session.launch(LaunchRequest.of(1, 0.5, 0.3, Program.code(Kernel.PYTHON3, code.formatted(5)))));
 
         assertThat(session.await(ws, true, Duration.ofSeconds(120)).failures()).isEmpty();
+        int takes = 0;
         for (Worker w : ws) {
-            assertThat(session.output(w)).extracting(io.cohort.OutputLine::text).contains("takes without waiting: True True");
+            List<String> out = session.output(w).stream().map(io.cohort.OutputLine::text).toList();
+            assertThat(out).contains("takes without waiting: True");
+            takes += out.stream().filter(l -> l.startsWith("takes: ")).mapToInt(l -> Integer.parseInt(l.substring(7))).sum();
         }
+        // 40 items, at most 5 a take: acknowledgements rode on later takes.
+        assertThat(takes).isGreaterThanOrEqualTo(9);
         QueueProgress p = session.queue("pyasync").progress();
         assertThat(p.drained()).isTrue();
         assertThat(p.done()).isEqualTo(40);
         assertThat(session.results().withPrefix("pyasync/")).hasSize(40)
+                .allSatisfy(r -> assertThat(((Map<?, ?>) r.value()).get("attempt")).isEqualTo(1));
+    }
+
+    @Test
+    void rWorkersThatAcknowledgeWithoutWaitingDoEveryItemOnce() {
+        filled("rasync", 20);
+        List<Worker> ws = session.launch(LaunchRequest.of(1, 0.5, 0.3, Program.code(Kernel.R, """
+                source(Sys.getenv("COHORT_R_CLIENT"))
+                sent <- c()
+                call <- .cohort_call
+                .cohort_call <- function(method, path, value = NULL, ...) {
+                  if (endsWith(path, "/take")) sent <<- c(sent, isFALSE(value$ack_wait))
+                  call(method, path, value, ...)
+                }
+                cohort_for_each("rasync", function(item) {
+                  cohort_result_put(paste0("rasync/", item$value$i), list(attempt = item$attempt))
+                }, batch = 3, async_ack = TRUE)
+                cat("takes without waiting:", all(sent), length(sent) > 1, "\n")
+                """)));
+
+        assertThat(session.await(ws, true, Duration.ofSeconds(120)).failures()).isEmpty();
+        assertThat(session.output(ws.get(0))).extracting(io.cohort.OutputLine::text).contains("takes without waiting: TRUE TRUE ");
+        assertThat(session.queue("rasync").progress().done()).isEqualTo(20);
+        assertThat(session.results().withPrefix("rasync/")).hasSize(20)
                 .allSatisfy(r -> assertThat(((Map<?, ?>) r.value()).get("attempt")).isEqualTo(1));
     }
 
