@@ -120,6 +120,7 @@ public final class Store implements AutoCloseable {
     }
 
     private static Connection connect(Path file, Durability durability) throws SQLException {
+        SqliteNative.useCachedCopy();
         // SQLite's driver itself, not DriverManager: that would load every JDBC driver on the class path first.
         Connection c = org.sqlite.JDBC.createConnection("jdbc:sqlite:" + file, new java.util.Properties());
         try (Statement s = c.createStatement()) {
